@@ -1,0 +1,7 @@
+/* Placeholder: the retry area fills this in. Adds nothing to laws.core yet. */
+#include "laws_lua.h"
+
+int laws_retry_open(lua_State *L) {
+  (void)L;
+  return 0;
+}

@@ -1,0 +1,55 @@
+--- The swap point between laws and the world it runs in: clock, sleep and HTTP.
+-- Plain Lua uses the C core (monotonic clock, nanosleep, libcurl). laws.async and the
+-- OpenResty glue install their own functions here (yielding sleep, cosocket or multi
+-- transport); nothing else in laws calls a clock, a sleep or a transport directly.
+local M = {}
+
+local core_ok, core = pcall(require, "laws.core")
+if not core_ok then core = {} end
+
+local hooks = {}
+
+--- Install hooks: { now = fn, time = fn, sleep = fn, request = fn(req, opts) }.
+-- A hook set to false is removed. Returns the previous hooks so a caller can restore them.
+function M.install(t)
+  local prev = {}
+  for k, v in pairs(t) do
+    prev[k] = hooks[k] or false
+    hooks[k] = v or nil
+  end
+  return prev
+end
+
+--- Monotonic seconds (float).
+function M.now()
+  if hooks.now then return hooks.now() end
+  if core.monotonic then return core.monotonic() end
+  return os.clock()
+end
+
+--- Wall-clock epoch seconds (float), used for signing and credential expiry.
+function M.time()
+  if hooks.time then return hooks.time() end
+  if core.wall_time then return core.wall_time() end
+  return os.time()
+end
+
+--- Wait `s` seconds. Yields instead of blocking when a scheduler installed a hook.
+function M.sleep(s)
+  if hooks.sleep then return hooks.sleep(s) end
+  if s <= 0 then return end
+  if core.sleep then return core.sleep(s) end
+  local t = os.time() + math.ceil(s)
+  while os.time() < t do end
+end
+
+--- Send one HTTP request: `req` as for laws.http.request; `opts.session` an optional
+-- laws.http session. Returns res or nil, err.
+function M.request(req, opts)
+  if hooks.request then return hooks.request(req, opts) end
+  local session = opts and opts.session
+  if session then return session:request(req) end
+  return require("laws.http").request(req)
+end
+
+return M

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs the Debian packages laws needs, only those missing (quick when all is there).
+# Never installs luajit / libluajit-5.1-dev: they conflict with nginx's lua module (luajit2).
+set -e
+PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libcurl4-openssl-dev libssl-dev ca-certificates
+lua-cjson lua-expat lua-busted lua-check openssl curl procps"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "deps: installing$missing"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
