@@ -1,0 +1,238 @@
+-- laws inside Debian's nginx + lua module (LuaJIT), on loopback with a temp prefix
+-- (spec/nginx/run.py renders spec/nginx/test.conf; handlers in spec/nginx/t.lua).
+-- Runs from the Lua 5.4 suite only: nginx is the same process whichever Lua drives curl.
+if jit then return end
+
+local proc = require "spec.support.proc"
+local cjson = require "cjson"
+local q = proc.quote
+
+local function sh(cmd)
+  local f = assert(io.popen(cmd .. " 2>&1"))
+  local out = f:read("*a")
+  f:close()
+  return out
+end
+
+-- GET through curl: body, status, seconds.
+local function get(port, path, extra)
+  local out = sh(("curl -s -m 30 %s -w '\\n%%{http_code} %%{time_total}' %s")
+    :format(extra or "", q("http://127.0.0.1:" .. port .. path)))
+  local body, status, t = out:match("^(.*)\n(%d+) ([%d.]+)$")
+  return body, tonumber(status), tonumber(t)
+end
+
+local function get_json(port, path)
+  local body, status = get(port, path)
+  assert(status == 200, ("GET %s: status %s: %s"):format(path, tostring(status), tostring(body)))
+  return cjson.decode(body)
+end
+
+local function need_nginx()
+  assert(io.open("/usr/lib/nginx/modules/ngx_http_lua_module.so"),
+    "Debian's nginx lua module is missing: apt-get install nginx libnginx-mod-http-lua lua-resty-core " ..
+    "(never luajit / libluajit-5.1-dev: they remove it); scripts/deps.sh installs it")
+  assert(io.open("build/luajit/laws/core.so"), "build/luajit/laws/core.so missing: make LUA=luajit")
+end
+
+local upstream
+local function start_upstream()
+  if upstream then return upstream end
+  local dir = os.tmpname()
+  os.remove(dir)
+  local h = proc.start({ "python3", "spec/nginx/upstream.py", dir }, { name = "upstream" })
+  h.tls_port = tonumber(h.ready:match("^%d+ (%d+)"))
+  h.ca = dir .. "/cert.pem"
+  upstream = h
+  return h
+end
+
+local function start_nginx(workers, extra)
+  need_nginx()
+  local up = start_upstream()
+  local argv = { "python3", "spec/nginx/run.py", "test.conf", "WORKERS=" .. workers, "BUILD=build/luajit",
+                 "UPSTREAM=http://127.0.0.1:" .. up.port, "TLS_PORT=" .. up.tls_port, "CA=" .. up.ca,
+                 "STANDIN=" .. ((extra and extra.standin) or "") }
+  local h = proc.start(argv, { name = "nginx", timeout = 20 })
+  h.prefix = h.ready:match("^%d+ (%S+)")
+  function h.error_log()
+    local f = io.open(h.prefix .. "/logs/error.log")
+    local s = f and f:read("*a") or ""
+    if f then f:close() end
+    return s
+  end
+  return h
+end
+
+describe("nginx with one worker", function()
+  local ngx_h
+  setup(function() ngx_h = start_nginx(1) end)
+  teardown(function()
+    if ngx_h then
+      local log = ngx_h.error_log()
+      ngx_h.stop()
+      os.execute("rm -rf " .. q(ngx_h.prefix))
+      assert.is_nil(log:find("attempt to yield across", 1, true), "error.log shows a yield across C")
+    end
+  end)
+
+  it("loads laws in init_by_lua_block, where it may block (libcurl, nanosleep)", function()
+    local r = get_json(ngx_h.port, "/t/init")
+    assert.is_true(r.loaded, r.error)
+    assert.are.equal("init", r.phase)
+    assert.is_true(r.hooks)
+    assert.matches("^laws%.core", r.core)
+    assert.are.equal(true, r.sleep)
+    assert.is_true(r.slept >= 0.04, "init sleep really waited")
+    assert.are.equal(200, r.request, "blocking request in init (laws.http)")
+  end)
+
+  it("returns a clear NGX_PHASE error in init_worker instead of blocking or dying", function()
+    local r = get_json(ngx_h.port, "/t/init")
+    assert.are.equal("NGX_PHASE", r.init_worker_request)
+    assert.matches("init_worker", r.init_worker_message)
+    assert.are.equal("NGX_PHASE", r.init_worker_sleep)
+  end)
+
+  it("returns NGX_PHASE in header_filter_by_lua; the response is still served", function()
+    local out = sh("curl -s -i -m 10 " .. q("http://127.0.0.1:" .. ngx_h.port .. "/filter"))
+    assert.matches("HTTP/1.1 200", out)
+    assert.matches("X%-Laws%-Request: NGX_PHASE", out)
+    assert.matches("X%-Laws%-Sleep: NGX_PHASE", out)
+    assert.matches("\r\n\r\nbody", out)
+  end)
+
+  it("sends over cosockets and reuses the kept-alive connection", function()
+    local r = get_json(ngx_h.port, "/t/fetch?n=3&path=/echo")
+    assert.are.equal(3, #r)
+    for i = 1, 3 do assert.are.equal(200, r[i].status, cjson.encode(r[i])) end
+    assert.are.equal(r[1].conn, r[2].conn)
+    assert.are.equal(r[1].conn, r[3].conn)
+    assert.is_true(r[3].reused)
+    assert.are.equal("a, b", r[1].headers["x-multi"], "a list value is sent as a repeated header")
+    assert.matches("^127%.0%.0%.1:%d+$", r[1].headers.host)
+  end)
+
+  it("posts a body with Content-Length", function()
+    local r = get_json(ngx_h.port, "/t/fetch?method=POST&body=hello%20laws&path=/echo")
+    assert.are.equal(200, r[1].status)
+    assert.are.equal("hello laws", r[1].got_body)
+    assert.are.equal("10", r[1].headers["content-length"])
+  end)
+
+  it("reads chunked bodies and keeps the connection", function()
+    local r = get_json(ngx_h.port, "/t/fetch?n=2&path=/chunked%3Fn%3D4")
+    assert.are.equal("part0;part1;part2;part3;", r[1].body)
+    assert.are.equal("part0;part1;part2;part3;", r[2].body)
+    assert.are.equal(r[1].conn, r[2].conn)
+  end)
+
+  it("opens a new connection after Connection: close", function()
+    local r = get_json(ngx_h.port, "/t/fetch?n=2&path=/close")
+    assert.are.equal(200, r[1].status)
+    assert.are_not.equal(r[1].conn, r[2].conn)
+    assert.is_false(r[2].reused)
+  end)
+
+  it("times out a slow answer with OPERATION_TIMEDOUT", function()
+    local r = get_json(ngx_h.port, "/t/fetch?path=/slow%3Fs%3D2&timeout=0.3")
+    assert.are.equal("OPERATION_TIMEDOUT", r[1].code)
+    assert.is_true(r[1].transport)
+  end)
+
+  it("reports COULDNT_CONNECT for a closed port", function()
+    -- port 9 on loopback: nothing listens there in the test environment
+    local r = get_json(ngx_h.port, "/t/fetch?url=http://127.0.0.1:9")
+    assert.are.equal("COULDNT_CONNECT", r[1].code)
+  end)
+
+  it("verifies TLS peers and sends SNI", function()
+    local r = get_json(ngx_h.port, "/t/fetch?tls=1&sni=laws.test&n=2")
+    assert.are.equal(200, r[1].status, cjson.encode(r[1]))
+    assert.are.equal("laws.test", r[1].sni)
+    assert.are.equal(r[1].conn, r[2].conn, "TLS connection kept alive")
+    r = get_json(ngx_h.port, "/t/fetch?tls=1&sni=other.example")
+    assert.are.equal("PEER_FAILED_VERIFICATION", r[1].code, cjson.encode(r[1]))
+  end)
+
+  it("waits with ngx.sleep: 50 requests waiting 2 s do not block a trivial location", function()
+    local tmp = os.tmpname()
+    -- 50 concurrent waits in the background, each ~2 s of sleeps
+    os.execute(("for i in $(seq 50); do curl -s -m 20 -o %s.$i -w '%%{time_total}' %s > %s.t$i & done; wait > /dev/null 2>&1 &")
+      :format(q(tmp), q("http://127.0.0.1:" .. ngx_h.port .. "/t/wait?total=2&step=0.25"), q(tmp)))
+    os.execute("sleep 0.5")
+    local worst = 0
+    for _ = 1, 10 do
+      local body, status, t = get(ngx_h.port, "/ping")
+      assert.are.equal(200, status)
+      assert.are.equal("pong\n", body)
+      if t > worst then worst = t end
+      os.execute("sleep 0.05")
+    end
+    os.execute("sleep 2.5")
+    local done, slept = 0, 0
+    for i = 1, 50 do
+      for _ = 1, 40 do -- the background curls may still be finishing
+        local f = io.open(tmp .. ".t" .. i)
+        local t = f and tonumber(f:read("*a"))
+        if f then f:close() end
+        if t then break end
+        os.execute("sleep 0.1")
+      end
+      local f = io.open(tmp .. "." .. i)
+      local r = f and cjson.decode(f:read("*a"))
+      if f then f:close() end
+      if r and r.ok and r.elapsed >= 1.9 and r.sleeps >= 7 then done = done + 1 end
+      if r then slept = slept + r.sleeps end
+      os.remove(tmp .. "." .. i)
+      os.remove(tmp .. ".t" .. i)
+    end
+    print(("# nginx, 1 worker: /ping worst %.1f ms while 50 requests wait 2 s (%d ngx.sleep calls)")
+      :format(worst * 1000, slept))
+    assert.are.equal(50, done, "every waiting request finished after ~2 s of ngx.sleep")
+    assert.is_true(worst < 0.05, ("trivial location took %.1f ms"):format(worst * 1000))
+  end)
+
+  it("single-flights a credential refresh per worker (ngx.semaphore)", function()
+    local r = get_json(ngx_h.port, "/t/creds")
+    assert.are.equal(1, r.calls)
+    assert.are.equal(10, #r.keys)
+    for i = 1, 10 do assert.are.equal("AKID1", r.keys[i]) end
+    assert.are.equal("AKID1", r.again)
+  end)
+end)
+
+describe("nginx with two workers", function()
+  local ngx_h
+  setup(function() ngx_h = start_nginx(2) end)
+  teardown(function()
+    if ngx_h then ngx_h.stop(); os.execute("rm -rf " .. q(ngx_h.prefix)) end
+    if upstream then upstream.stop(); upstream = nil end
+  end)
+
+  it("shares one retry quota (ngx.shared.DICT) between the workers", function()
+    get_json(ngx_h.port, "/t/quota?op=reset&cap=100")
+    local pids, granted, last = {}, 0, nil
+    for _ = 1, 20 do -- 100 / 5 = 20 acquisitions fit in the one shared budget
+      local r = get_json(ngx_h.port, "/t/quota?op=acquire&cost=5&cap=100")
+      pids[r.pid] = true
+      if r.ok then granted = granted + 1 end
+      last = r.available
+    end
+    local n = 0
+    for _ in pairs(pids) do n = n + 1 end
+    local r
+    for _ = 1, 6 do -- whichever worker answers, the budget is spent
+      r = get_json(ngx_h.port, "/t/quota?op=acquire&cost=5&cap=100")
+      assert.is_false(r.ok)
+      pids[r.pid] = true
+    end
+    n = 0
+    for _ in pairs(pids) do n = n + 1 end
+    assert.are.equal(20, granted)
+    assert.are.equal(0, last)
+    assert.is_true(n >= 2, "requests reached both workers")
+    r = get_json(ngx_h.port, "/t/quota?op=release&amount=3&cap=100")
+    assert.are.equal(3, r.available)
+  end)
+end)
