@@ -53,20 +53,11 @@ local function uuid4()
 end
 M.uuid4 = uuid4
 
--- Without laws.retry_strategy (another area) a call makes one attempt.
-local single = {
-  max_attempts = 1,
-  start = function() return { before_attempt = function() return 0 end, after_attempt = function() return nil end } end,
-}
-
-local function new_strategy(retry_opts)
-  local ok, rs = pcall(require, "laws.retry_strategy")
-  if not ok then return single end
-  return rs.new(retry_opts or {})
-end
+local retry_strategy = require "laws.retry_strategy"
 
 local Client = {}
 M.Client = Client
+local retry_opts
 
 local function op_function(name)
   return function(self, params, opts) return self:call(name, params, opts) end
@@ -121,12 +112,21 @@ function M.new(service, opts)
     service = service or m.meta.endpointPrefix, model = m, proto = require(proto_mod),
     region = region, endpoint = url, signing_name = m.meta.signingName or m.meta.endpointPrefix,
     credentials = require("laws.credentials").resolve(opts),
-    strategy = new_strategy(opts.retry), retry_opts = opts.retry,
+    strategy = retry_strategy.new(retry_opts(opts)),
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
     clock_offset = 0,
   }, meta)
   return self
+end
+
+-- The client's retry options: opts.retry plus the client-wide on_retry hook and profile.
+retry_opts = function(opts)
+  local r = {}
+  for k, v in pairs(opts.retry or {}) do r[k] = v end
+  if opts.on_retry and r.on_retry == nil then r.on_retry = opts.on_retry end
+  if opts.profile and r.profile == nil then r.profile = opts.profile end
+  return r
 end
 
 local function http_session(self)
@@ -176,17 +176,17 @@ local function response_error(self, res)
                         status = res.status, request_id = f.request_id, headers = res.headers or {} }
   local sh = self.model.errors[code]
   if sh and sh.retryable then
-    e.retryable = true
-    if sh.retryable.throttling then e.throttling = true end
+    e.modeled_retryable = true
+    if sh.retryable.throttling then e.modeled_throttling = true end
   end
   return e
 end
 
 --- Send one attempt: sign with the current clock offset, send, parse.
-local function attempt(self, op, req, creds, n, max, call_opts)
+local function attempt(self, op, req, creds, sdk_request, call_opts)
   local headers = {}
   for k, v in pairs(req.headers) do headers[k] = v end
-  headers["amz-sdk-request"] = "attempt=" .. n .. "; max=" .. max
+  headers["amz-sdk-request"] = sdk_request
   local signed = require("laws.sigv4").sign(
     { method = req.method, url = req.url, headers = headers, body = req.body }, creds,
     { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
@@ -232,64 +232,51 @@ function Client:call(opname, params, call_opts)
   req.headers["User-Agent"] = self.user_agent
   req.headers["amz-sdk-invocation-id"] = uuid4()
 
-  local strategy = self.strategy
-  if call_opts.retry then
-    local merged = {}
-    for k, v in pairs(self.retry_opts or {}) do merged[k] = v end
-    for k, v in pairs(call_opts.retry) do merged[k] = v end
-    strategy = new_strategy(merged)
-    if strategy ~= single and self.strategy.quota and strategy.share_quota then strategy:share_quota(self.strategy) end
-  end
-  local hooks = {}
-  if self.on_retry then hooks[#hooks + 1] = self.on_retry end
-  if call_opts.on_retry then hooks[#hooks + 1] = call_opts.on_retry end
-  local max = strategy.max_attempts or 3
-  local rcall = strategy:start()
-  local n, skew_fixed = 0, false
+  local per_call = {}
+  for k, v in pairs(call_opts.retry or {}) do per_call[k] = v end
+  if call_opts.on_retry then per_call.on_retry = call_opts.on_retry end
+  local rcall = self.strategy:start(per_call)
+  local skew_fixed = false
   while true do
     local wait = rcall:before_attempt() or 0
     if wait > 0 then runtime.sleep(wait) end
-    n = n + 1
     local creds, cerr = self.credentials:get()
     if not creds then
-      if errors.is(cerr) then cerr.attempts = n; return nil, cerr end
-      return nil, errors.new{ code = "CredentialsError", message = tostring(cerr), attempts = n }
+      if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
+      cerr.attempts = rcall.attempt
+      return nil, cerr
     end
-    local result, err, res = attempt(self, op, req, creds, n, math.max(max, n), call_opts)
+    local result, err, res = attempt(self, op, req, creds, rcall:request_header(), call_opts)
     if not err then
       rcall:after_attempt(result, nil)
       return result
     end
-    err.attempts = n
     if not skew_fixed and res then
       local offset = skew.correction(err, res.headers, runtime.time() + self.clock_offset)
       if offset then
-        -- Retried at once and at no quota cost: the request was fine, our clock was not.
+        -- The request was fine, our clock was not: the strategy retries at once, free of quota.
         self.clock_offset = self.clock_offset + offset
+        err.clock_skew_corrected = true
         skew_fixed = true
-        notify(hooks, { attempt = n, delay = 0, code = err.code, status = err.status, operation = opname,
-                        quota = rcall.quota_left and rcall:quota_left(), clock_skew = offset })
-        goto continue
       end
     end
-    do
-      local delay = rcall:after_attempt(nil, err)
-      if delay == nil then return nil, err end
-      notify(hooks, { attempt = n, delay = delay, code = err.code, status = err.status, operation = opname,
-                      quota = rcall.quota_left and rcall:quota_left() })
-      if delay > 0 then runtime.sleep(delay) end
-    end
-    ::continue::
+    local delay = rcall:after_attempt(nil, err)
+    err.attempts = rcall.attempt
+    if delay == nil then return nil, err end
+    if delay > 0 then runtime.sleep(delay) end
   end
 end
 
 --- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".
 function Client:wait(name, params, opts)
-  local ok, waiter = pcall(require, "laws.waiter")
-  if not ok or type(waiter) ~= "table" or type(waiter.client_wait) ~= "function" then
-    error("laws.client: waiters need laws.waiter (client_wait)", 2)
+  local waiter = require "laws.waiter"
+  local w = type(name) == "string" and waiter.get(self.service, name)
+  if not w then
+    local names = waiter.list(self.service)
+    error("laws.client: " .. self.service .. " has no waiter '" .. tostring(name) .. "' (has: "
+          .. (#names > 0 and table.concat(names, ", ") or "none") .. ")", 2)
   end
-  return waiter.client_wait(self, name, params, opts)
+  return w:wait(self, params, opts)
 end
 
 return setmetatable(M, { __call = function(_, service, opts) return M.new(service, opts) end })
