@@ -59,7 +59,9 @@ local function new(opts)
     if token_file then
       local why
       token, why = util.read_file(token_file)
-      if not token then return fail("CredentialsProviderError", "cannot read the token file " .. token_file .. " (" .. tostring(why) .. ")") end
+      if not token then
+        return fail("CredentialsProviderError", "cannot read the token file " .. token_file .. " (" .. tostring(why) .. ")")
+      end
       token = token:gsub("%s+$", "")
     end
     if token then
