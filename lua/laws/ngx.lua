@@ -80,6 +80,41 @@ function M.install(opts, runtime)
     -- blocks); ngx.now() is cached per event-loop turn and would miss time spent signing.
     now = cmono or function() ngx.update_time(); return ngx.now() end,
     time = function() return ngx.now() end,
+    -- runtime.wait/wake (single-flight credential refresh): an ngx.semaphore on the event.
+    wait = function(event, timeout)
+      if event.done then return true end
+      local p = phase()
+      if not M.yieldable[p] then
+        if not M.blocking_ok[p] then return false end -- cannot park here: the caller goes on
+        local deadline = ngx.now() + (timeout or 30)
+        while not event.done and ngx.now() < deadline do
+          if csleep then csleep(0.002) end
+          ngx.update_time()
+        end
+        return event.done == true
+      end
+      local sema = event._ngx_sema
+      if not sema then
+        sema = assert(require("ngx.semaphore").new(0))
+        event._ngx_sema = sema
+      end
+      local deadline = ngx.now() + (timeout or 1e9)
+      while not event.done do
+        local left = deadline - ngx.now()
+        if left <= 0 then return false end
+        event._ngx_waiters = (event._ngx_waiters or 0) + 1
+        local ok = sema:wait(left)
+        if not ok then event._ngx_waiters = event._ngx_waiters - 1 end
+      end
+      return true
+    end,
+    wake = function(event)
+      local sema, n = event._ngx_sema, event._ngx_waiters or 0
+      if sema and n > 0 then
+        event._ngx_waiters = 0
+        sema:post(n)
+      end
+    end,
   }
   return M
 end
