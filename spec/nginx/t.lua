@@ -25,6 +25,13 @@ function T.init(c)
   init_record.loaded = ok and type(laws) == "table"
   if not ok then init_record.error = tostring(laws); return end
   local runtime = laws.runtime
+  if c.standin ~= "" then
+    require("laws_cases").configure{
+      endpoint = c.standin, region = "us-east-1", domain_id = c.domain_id, template_id = c.template_id,
+      credentials = { access_key_id = "AKIDSTANDIN", secret_access_key = "standin/secret/KEY+0123456789abcdefghijklmn" },
+      quota_dict = "laws_quota",
+    }
+  end
   init_record.phase = ngx.get_phase()
   init_record.hooks = package.loaded["laws.ngx"] ~= nil and package.loaded["laws.ngx"].installed ~= nil
   local core_ok, core = pcall(require, "laws.core")
@@ -57,6 +64,14 @@ function T.header_filter()
   ngx.header["X-Laws-Request"] = ok and tostring(code_of(res, err)) or ("raised: " .. tostring(res))
   local sok, s1, s2 = pcall(runtime.sleep, 0.2)
   ngx.header["X-Laws-Sleep"] = sok and tostring(s2 and s2.code or s1) or ("raised: " .. tostring(s1))
+  -- laws.retry with its default policy (retries any error for up to 30 s): must stop at
+  -- once with the phase error, not spin
+  local t0 = runtime.now()
+  local rok, r1, r2 = pcall(require("laws").retry, function()
+    return runtime.request({ method = "GET", url = conf.upstream .. "/filter" })
+  end)
+  ngx.header["X-Laws-Retry"] = rok and tostring(r2 and r2.code or r1) or ("raised: " .. tostring(r1))
+  ngx.header["X-Laws-Retry-Ms"] = string.format("%.1f", (runtime.now() - t0) * 1000)
 end
 
 local handlers = {}
@@ -75,7 +90,7 @@ end
 -- upstream connection served it.
 function handlers.fetch(a)
   local runtime = require "laws.runtime"
-  local base = a.tls and ("https://" .. (a.host or "127.0.0.1") .. ":" .. conf.tls_port) or conf.upstream
+  local base = a.tls and ("https://" .. (a.host or "127.0.0.1") .. ":" .. (a.port or conf.tls_port)) or conf.upstream
   if a.url then base = a.url end
   if a.tls and a.sni then require("laws.ngx").install({ server_name = a.sni }) end
   local out = {}

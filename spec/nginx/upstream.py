@@ -3,7 +3,8 @@
 Every answer is JSON (or chunked text) naming the connection it came in on, so the spec can
 see keep-alive reuse from inside nginx. The TLS port uses a fresh self-signed certificate for
 "laws.test" / 127.0.0.1 written to <certdir>/cert.pem (nginx trusts it) and records the SNI
-name each handshake sent. Announces "<http port> <tls port>".
+name each handshake sent. A third port serves another self-signed certificate nobody
+trusts. Announces "<http port> <tls port> <untrusted tls port>".
 """
 import itertools
 import json
@@ -70,9 +71,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n")
 
 
-def make_cert(certdir):
+def make_cert(certdir, name="cert"):
     os.makedirs(certdir, exist_ok=True)
-    cert, key = os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem")
+    cert, key = os.path.join(certdir, name + ".pem"), os.path.join(certdir, name + "-key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=laws.test", "-addext", "subjectAltName=DNS:laws.test,IP:127.0.0.1",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
@@ -86,16 +87,21 @@ def main():
     tls = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    # the same names, but a certificate nginx does not trust
+    untrusted = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    uctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    uctx.load_cert_chain(*make_cert(certdir, "untrusted"))
+    untrusted.socket = uctx.wrap_socket(untrusted.socket, server_side=True)
 
     def on_sni(sock, name, _ctx):
         sni_seen[sock.fileno()] = name
     ctx.sni_callback = on_sni
     tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
-    for s in (plain, tls):
+    for s in (plain, tls, untrusted):
         s.daemon_threads = True
         threading.Thread(target=s.serve_forever, daemon=True).start()
     serverlib.watch_parent()
-    serverlib.announce(plain.server_address[1], str(tls.server_address[1]))
+    serverlib.announce(plain.server_address[1], "%d %d" % (tls.server_address[1], untrusted.server_address[1]))
     while True:
         time.sleep(3600)
 

@@ -178,12 +178,16 @@ function M.request(req, opts)
     if not ok then return connect_error(err) end
     local reused = (sock:getreusedtimes() or 0) > 0
     if scheme == "https" and not reused then
-      ok, err = sock:sslhandshake(nil, sni, verify)
+      -- false: no session object back. Debian's lua-resty-core 0.1.25 asserts (instead of
+      -- returning the error) on a failed host-name check when asked for one.
+      ok, err = sock:sslhandshake(false, sni, verify)
       if not ok then
         sock:close()
         err = tostring(err)
         if err == "timeout" then return fail("OPERATION_TIMEDOUT", "TLS handshake timed out") end
-        if err:find("verify", 1, true) or err:find("mismatch", 1, true) then
+        -- verification failures: "certificate host mismatch", "18: self-signed certificate",
+        -- "20: unable to get local issuer certificate", "10: certificate has expired", ...
+        if err:find("certificate", 1, true) or err:find("verify", 1, true) then
           return fail("PEER_FAILED_VERIFICATION", err, { retryable = false })
         end
         return fail("SSL_CONNECT_ERROR", err)
