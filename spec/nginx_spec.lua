@@ -284,4 +284,20 @@ describe("nginx with two workers", function()
     r = get_json(ngx_h.port, "/t/quota?op=release&amount=3&cap=100")
     assert.are.equal(3, r.available)
   end)
+
+  it("shares one adaptive rate limiter (C state in the dict) between the workers", function()
+    get_json(ngx_h.port, "/t/limiter?op=reset")
+    local r = get_json(ngx_h.port, "/t/limiter?op=throttle")
+    assert.is_true(r.state.enabled)
+    local pids, prev, n = {}, -1, 0
+    for i = 1, 12 do
+      r = get_json(ngx_h.port, "/t/limiter?op=acquire")
+      if not pids[r.pid] then pids[r.pid] = true; n = n + 1 end
+      assert.is_true(r.state.enabled, "worker " .. r.pid .. " sees the throttled limiter")
+      -- one bucket: each acquire queues behind every earlier one, whichever worker took it
+      assert.is_true(r.wait > prev, ("acquire %d waits %.3f s, not more than the one before (%.3f)"):format(i, r.wait, prev))
+      prev = r.wait
+    end
+    assert.is_true(n >= 2, "requests reached both workers")
+  end)
 end)

@@ -119,6 +119,16 @@ function M.install(opts, runtime)
   return M
 end
 
+local function shared_dict(dict, who)
+  if type(dict) == "string" then
+    local d = ngx.shared[dict]
+    if not d then error(who .. ": no lua_shared_dict named '" .. dict .. "'", 3) end
+    return d
+  end
+  if type(dict) ~= "table" and type(dict) ~= "userdata" then error(who .. ": dict expected", 3) end
+  return dict
+end
+
 --- Retry quota in a shared dict: the interface of the C token bucket (doc/INTERNALS.md),
 -- `acquire(cost) -> bool`, `release(amount)`, `available() -> n`, with every worker
 -- drawing from one budget. Updates are single atomic dict:incr calls, so no lock.
@@ -126,12 +136,7 @@ end
 -- (default 500, the AWS SDK's initial retry quota).
 function M.quota(dict, opts)
   opts = opts or {}
-  if type(dict) == "string" then
-    local d = ngx.shared[dict]
-    if not d then error("laws.ngx.quota: no lua_shared_dict named '" .. dict .. "'", 2) end
-    dict = d
-  end
-  if type(dict) ~= "table" and type(dict) ~= "userdata" then error("laws.ngx.quota: dict expected", 2) end
+  dict = shared_dict(dict, "laws.ngx.quota")
   local key = opts.key or "laws:quota"
   local cap = opts.capacity or 500
   assert(type(cap) == "number" and cap >= 0, "laws.ngx.quota: capacity must be a non-negative number")
@@ -163,6 +168,45 @@ function M.quota(dict, opts)
 
   function q.reset() dict:set(key, cap) end
   return q
+end
+
+--- The adaptive retry mode's CUBIC rate limiter shared by every worker: the C core's
+-- limiter (the math stays in C) whose state lives in the dict between calls, updated under
+-- a short dict lock. Interface of the C object: `acquire(now) -> seconds to wait`,
+-- `update(now, throttled)`, `state()`. `now` is the monotonic clock, which is the same
+-- in every worker. Pass it as `retry = { mode = "adaptive", limiter = ... }`.
+function M.rate_limiter(dict, opts)
+  dict = shared_dict(dict, "laws.ngx.rate_limiter")
+  opts = opts or {}
+  local core = require "laws.core"
+  local key = opts.key or "laws:ratelimiter"
+  local lock = key .. ":lock"
+  local rl = core.ratelimiter_new(core.monotonic())
+  local init = rl:dump()
+  local r = { dict = dict, key = key }
+
+  -- Held for a few microseconds; a worker dying while holding it frees it after 0.1 s.
+  local function with_state(fn, ...)
+    local spins = 0
+    while not dict:add(lock, true, 0.1) do
+      spins = spins + 1
+      if M.yieldable[phase()] then ngx.sleep(0.001)
+      elseif spins > 1e6 then return nil, "rate limiter lock busy" end
+    end
+    local s = dict:get(key)
+    rl:load(s or init)
+    local ok, v = pcall(fn, rl, ...)
+    if ok then dict:set(key, rl:dump()) end
+    dict:delete(lock)
+    if not ok then error(v, 0) end
+    return v
+  end
+
+  function r.acquire(_, now) return with_state(rl.acquire, now) or 0 end
+  function r.update(_, now, throttled) with_state(rl.update, now, throttled) end
+  function r.state() return with_state(rl.state) end
+  function r.reset() dict:delete(key) end
+  return r
 end
 
 --- Wrap a credentials provider (anything with :get() -> creds | nil, err) so one

@@ -145,6 +145,17 @@ function handlers.quota(a)
   return r
 end
 
+function handlers.limiter(a)
+  local rl = require("laws.ngx").rate_limiter("laws_quota")
+  local now = require("laws.core").monotonic()
+  local r = { pid = ngx.worker.pid() }
+  if a.op == "reset" then rl.reset()
+  elseif a.op == "throttle" then rl:update(now, true)
+  elseif a.op == "acquire" then r.wait = rl:acquire(now) end
+  r.state = rl.state()
+  return r
+end
+
 -- Ten light threads want credentials at once: one refresh, everyone gets its result.
 function handlers.creds()
   local calls = 0
