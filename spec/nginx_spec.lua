@@ -242,12 +242,25 @@ describe("nginx with one worker", function()
     assert.is_true(worst < 0.05, ("trivial location took %.1f ms"):format(worst * 1000))
   end)
 
+  it("parks runtime.wait on an ngx.semaphore and wakes every waiter", function()
+    local r = get_json(ngx_h.port, "/t/events")
+    assert.are.equal(5, #r.woken)
+    for _, w in ipairs(r.woken) do
+      assert.is_true(w.ok)
+      assert.is_true(w.after >= 0.09 and w.after < 0.5, "woken after " .. w.after)
+    end
+    assert.is_false(r.timed_out.ok)
+    assert.is_true(r.timed_out.after >= 0.19, "timed out after " .. r.timed_out.after)
+  end)
+
   it("single-flights a credential refresh per worker (ngx.semaphore)", function()
     local r = get_json(ngx_h.port, "/t/creds")
     assert.are.equal(1, r.calls)
     assert.are.equal(10, #r.keys)
     for i = 1, 10 do assert.are.equal("AKID1", r.keys[i]) end
     assert.are.equal("AKID1", r.again)
+    assert.are.equal(1, r.provider_fetches, "laws.credentials provider fetched once for 10 threads")
+    for i = 1, 10 do assert.are.equal("AKIDPROV1", r.provider_keys[i]) end
   end)
 end)
 

@@ -156,6 +156,29 @@ function handlers.limiter(a)
   return r
 end
 
+-- runtime.wait/wake (what laws.credentials' single-flight refresh parks on): five light
+-- threads park on one event, the handler wakes them; a sixth times out.
+function handlers.events()
+  local runtime = require "laws.runtime"
+  local ev, lonely = {}, {}
+  local t0 = runtime.now()
+  local threads = {}
+  for i = 1, 5 do
+    threads[i] = ngx.thread.spawn(function()
+      local ok = runtime.wait(ev, 5)
+      return { ok = ok, after = runtime.now() - t0 }
+    end)
+  end
+  local late = ngx.thread.spawn(function() return { ok = runtime.wait(lonely, 0.2), after = runtime.now() - t0 } end)
+  ngx.sleep(0.1)
+  ev.done = true
+  runtime.wake(ev)
+  local out = {}
+  for i = 1, 5 do local _, r = ngx.thread.wait(threads[i]); out[i] = r end
+  local _, lr = ngx.thread.wait(late)
+  return { woken = out, timed_out = lr }
+end
+
 -- Ten light threads want credentials at once: one refresh, everyone gets its result.
 function handlers.creds()
   local calls = 0
@@ -169,7 +192,20 @@ function handlers.creds()
   for i = 1, 10 do threads[i] = ngx.thread.spawn(function() return w:get().access_key_id end) end
   for i = 1, 10 do local _, k = ngx.thread.wait(threads[i]); keys[i] = k end
   local again = w:get().access_key_id
-  return { calls = calls, keys = keys, again = again, refreshes = w.refreshes }
+  -- laws.credentials' own providers single-flight through runtime.wait/wake (ngx.semaphore here)
+  local credentials = require "laws.credentials"
+  local fetches = 0
+  local p = credentials.provider("slow", function()
+    fetches = fetches + 1
+    ngx.sleep(0.2)
+    return { access_key_id = "AKIDPROV" .. fetches, secret_access_key = "secret-not-shown-either",
+             expiration = ngx.now() + 3600 }
+  end)
+  local pkeys = {}
+  for i = 1, 10 do threads[i] = ngx.thread.spawn(function() return p:get().access_key_id end) end
+  for i = 1, 10 do local _, k = ngx.thread.wait(threads[i]); pkeys[i] = k end
+  return { calls = calls, keys = keys, again = again, refreshes = w.refreshes,
+           provider_fetches = p:fetch_count(), provider_keys = pkeys }
 end
 
 function T.handle()
