@@ -55,6 +55,13 @@ function T.init_worker()
   ngx.shared.laws_test:set("init_worker_request", tostring(code))
   ngx.shared.laws_test:set("init_worker_message", err and tostring(err) or "")
   ngx.shared.laws_test:set("init_worker_sleep", sok and tostring(s2 and s2.code or s1) or ("raised: " .. tostring(s1)))
+  -- the same from a timer: cosockets and ngx.sleep work there
+  ngx.timer.at(0, function(premature)
+    if premature then return end
+    local tok, tres, terr = pcall(runtime.request, { method = "GET", url = conf.upstream .. "/timer" })
+    ngx.shared.laws_test:set("timer_request", tok and code_of(tres, terr) or ("raised: " .. tostring(tres)))
+    ngx.shared.laws_test:set("timer_sleep", tostring(runtime.sleep(0.01)))
+  end)
 end
 
 --- header_filter_by_lua: same rules as init_worker.
@@ -83,6 +90,8 @@ function handlers.init()
   rec.init_worker_request = d:get("init_worker_request")
   rec.init_worker_message = d:get("init_worker_message")
   rec.init_worker_sleep = d:get("init_worker_sleep")
+  rec.timer_request = d:get("timer_request")
+  rec.timer_sleep = d:get("timer_sleep")
   return rec
 end
 
@@ -97,7 +106,8 @@ function handlers.fetch(a)
   for i = 1, tonumber(a.n or 1) do
     local res, err = runtime.request({
       method = a.method or "GET", url = base .. (a.path or "/echo"),
-      headers = { ["X-Try"] = tostring(i), ["X-Multi"] = { "a", "b" } }, body = a.body,
+      headers = { ["X-Try"] = tostring(i), ["X-Multi"] = { "a", "b" }, ["X-Evil"] = a.evil and "a\r\nX-Injected: 1" or nil },
+      body = a.body,
       timeout = tonumber(a.timeout),
     })
     if res then

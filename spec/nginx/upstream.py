@@ -57,6 +57,12 @@ class Handler(BaseHTTPRequestHandler):
         elif u.path == "/close":
             self.reply(200, info, ["Connection: close"])
             self.close_connection = True
+        elif u.path == "/drop":
+            # keep-alive as far as the client can tell, then the server closes the idle
+            # connection (what an upstream's idle timeout does)
+            self.reply(200, info)
+            self.wfile.flush()
+            self.close_connection = True
         elif u.path == "/slow":
             time.sleep(float(q.get("s", 1)))
             self.reply(200, info)

@@ -58,12 +58,17 @@ local function request_head(method, target, host, port, scheme, headers, body)
   local lines = { method .. " " .. target .. " HTTP/1.1" }
   local have = {}
   for name, value in pairs(headers or {}) do
+    if type(name) ~= "string" or name:find("[%c:]") or name == "" then
+      error("laws.transport.cosocket: bad header name " .. ("%q"):format(tostring(name)), 4)
+    end
     local lname = lower(name)
     have[lname] = true
-    if type(value) == "table" then
-      for _, v in ipairs(value) do lines[#lines + 1] = name .. ": " .. tostring(v) end
-    else
-      lines[#lines + 1] = name .. ": " .. tostring(value)
+    local values = type(value) == "table" and value or { value }
+    for _, v in ipairs(values) do
+      v = tostring(v)
+      -- a CR or LF would let a value smuggle in headers or a second request
+      if v:find("[\r\n]") then error("laws.transport.cosocket: header " .. name .. " has a CR or LF in its value", 4) end
+      lines[#lines + 1] = name .. ": " .. v
     end
   end
   if not have.host then
@@ -71,8 +76,12 @@ local function request_head(method, target, host, port, scheme, headers, body)
     local h = host:find(":", 1, true) and ("[" .. host .. "]") or host
     lines[#lines + 1] = "Host: " .. h .. (default and "" or (":" .. port))
   end
-  if not have["content-length"] and (body ~= nil and (#body > 0 or method ~= "GET")) then
-    lines[#lines + 1] = "Content-Length: " .. #body
+  if not have["content-length"] and not have["transfer-encoding"] then
+    if body ~= nil and (#body > 0 or method ~= "GET") then
+      lines[#lines + 1] = "Content-Length: " .. #body
+    elseif method == "POST" or method == "PUT" or method == "PATCH" then
+      lines[#lines + 1] = "Content-Length: 0" -- what libcurl sends; some servers insist
+    end
   end
   lines[#lines + 1] = "\r\n"
   return concat(lines, "\r\n")
@@ -153,6 +162,23 @@ local function exchange(sock, method, head, body, max)
   return { status = status, headers = headers, body = body_out }, reuse
 end
 
+-- TLS handshake with verification. When the handshake completes without yielding and the
+-- peer fails verification, ngx_lua 0.10.23 still answers "ok": lua-resty-core 0.1.25 then
+-- trips an assert fetching the session (and with `false` for the session it would report
+-- success on a connection it already closed). So ask for the session and read that assert
+-- as the verification failure it is; nginx's error log has the OpenSSL reason.
+local function handshake(sock, sni, verify)
+  local ok, session, err = pcall(sock.sslhandshake, sock, nil, sni, verify)
+  if ok then
+    if session == nil and err then return nil, err end
+    return true
+  end
+  if verify and tostring(session):find("assertion failed", 1, true) then
+    return nil, "certificate verify failed (see the nginx error log for the reason)"
+  end
+  error(session, 0)
+end
+
 --- Send one request. `req` as for laws.http.request; `opts` may override M.defaults and set
 -- `ssl_verify` (default true) and `server_name` (SNI; default the URL's host).
 function M.request(req, opts)
@@ -178,9 +204,7 @@ function M.request(req, opts)
     if not ok then return connect_error(err) end
     local reused = (sock:getreusedtimes() or 0) > 0
     if scheme == "https" and not reused then
-      -- false: no session object back. Debian's lua-resty-core 0.1.25 asserts (instead of
-      -- returning the error) on a failed host-name check when asked for one.
-      ok, err = sock:sslhandshake(false, sni, verify)
+      ok, err = handshake(sock, sni, verify)
       if not ok then
         sock:close()
         err = tostring(err)
@@ -204,7 +228,8 @@ function M.request(req, opts)
     sock:close()
     -- A pooled connection the server closed meanwhile: the request never reached it, so
     -- one fresh attempt is safe (what libcurl does for a dead reused connection too).
-    if not (reused and not got and try == 1 and (reuse == "GOT_NOTHING" or reuse == "SEND_ERROR")) then
+    if not (reused and not got and try == 1 and (reuse == "GOT_NOTHING" or reuse == "SEND_ERROR"
+        or reuse == "RECV_ERROR")) then
       return fail(reuse, msg)
     end
   end
