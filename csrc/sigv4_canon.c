@@ -191,7 +191,7 @@ static int kv_cmp(const void *x, const void *y) {
  * turned into pointers for sorting once strs is complete. */
 static void push_pair(laws_buf *strs, laws_buf *arr, size_t ko, size_t vo) {
   laws_kv kv;
-  kv.k = NULL; kv.v = NULL;
+  kv.k = NULL; kv.v = NULL; kv.orig = NULL;
   kv.idx = ko; kv.kl = vo - ko; kv.vl = strs->len - vo;
   laws_buf_add(arr, &kv, sizeof kv);
 }
@@ -264,7 +264,7 @@ static void push_header(laws_buf *strs, laws_buf *arr, const char *name, size_t 
     laws_buf_addc(strs, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
   }
   canon_value(strs, value, vlen);
-  kv.k = NULL; kv.v = NULL;
+  kv.k = NULL; kv.v = NULL; kv.orig = name;
   kv.kl = nlen; kv.vl = strs->len - ko - nlen;
   kv.idx = ko; /* offset for now; see push_pair */
   laws_buf_add(arr, &kv, sizeof kv);
@@ -273,7 +273,10 @@ static void push_header(laws_buf *strs, laws_buf *arr, const char *name, size_t 
 static int hdr_cmp(const void *x, const void *y) {
   const laws_kv *a = x, *b = y;
   int r = bytecmp(a->k, a->kl, b->k, b->kl);
-  if (!r) r = a->idx < b->idx ? -1 : a->idx > b->idx; /* repeated headers keep their order */
+  /* "X-A" and "x-a" are two keys of a Lua table, met in no fixed order: order them by their
+   * spelling; the values of one key (a list) keep their order */
+  if (!r) r = bytecmp(a->orig, a->kl, b->orig, b->kl);
+  if (!r) r = a->idx < b->idx ? -1 : a->idx > b->idx;
   return r;
 }
 
