@@ -4,6 +4,7 @@
 #include "hash.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -43,6 +44,49 @@ int laws_hmac_sha256(const void *key, size_t klen, const void *data, size_t dlen
        EVP_MAC_final(ctx, out, &n, LAWS_SHA256_LEN) == 1 && n == LAWS_SHA256_LEN;
   EVP_MAC_CTX_free(ctx); /* clears the keyed state */
   return ok ? 0 : -1;
+}
+
+struct laws_hasher {
+  EVP_MD_CTX *md;
+  EVP_MAC_CTX *mac;
+};
+
+laws_hasher *laws_hasher_new(void) {
+  laws_hasher *h;
+  pthread_once(&once, fetch);
+  if (md_sha256 == NULL || mac_hmac == NULL || (h = calloc(1, sizeof *h)) == NULL) return NULL;
+  OSSL_PARAM params[2];
+  h->md = EVP_MD_CTX_new();
+  h->mac = EVP_MAC_CTX_new(mac_hmac);
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+  params[1] = OSSL_PARAM_construct_end();
+  /* the digest is set once: EVP_MAC_init with params would look it up again on every call */
+  if (h->md == NULL || h->mac == NULL || EVP_MAC_CTX_set_params(h->mac, params) != 1) {
+    laws_hasher_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void laws_hasher_free(laws_hasher *h) {
+  if (h == NULL) return;
+  EVP_MD_CTX_free(h->md);
+  EVP_MAC_CTX_free(h->mac); /* clears the last key's state */
+  free(h);
+}
+
+int laws_hasher_sha256(laws_hasher *h, const void *data, size_t len, unsigned char out[LAWS_SHA256_LEN]) {
+  unsigned int n = 0;
+  return EVP_DigestInit_ex2(h->md, md_sha256, NULL) == 1 && EVP_DigestUpdate(h->md, data, len) == 1 &&
+         EVP_DigestFinal_ex(h->md, out, &n) == 1 && n == LAWS_SHA256_LEN ? 0 : -1;
+}
+
+int laws_hasher_hmac(laws_hasher *h, const void *key, size_t klen, const void *data, size_t dlen,
+                     unsigned char out[LAWS_SHA256_LEN]) {
+  static const unsigned char nokey[1] = {0};
+  size_t n = 0;
+  return EVP_MAC_init(h->mac, klen ? key : nokey, klen, NULL) == 1 && EVP_MAC_update(h->mac, data, dlen) == 1 &&
+         EVP_MAC_final(h->mac, out, &n, LAWS_SHA256_LEN) == 1 && n == LAWS_SHA256_LEN ? 0 : -1;
 }
 
 void laws_hex(const unsigned char *in, size_t len, char *out) {

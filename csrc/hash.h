@@ -9,6 +9,15 @@
 int laws_sha256(const void *data, size_t len, unsigned char out[LAWS_SHA256_LEN]);
 int laws_hmac_sha256(const void *key, size_t klen, const void *data, size_t dlen,
                      unsigned char out[LAWS_SHA256_LEN]);
+/* Reusable contexts for callers that hash many small inputs (the signer): saves an
+ * allocation and a provider lookup per call. One per thread; NULL from new on failure. */
+typedef struct laws_hasher laws_hasher;
+laws_hasher *laws_hasher_new(void);
+void laws_hasher_free(laws_hasher *h);
+int laws_hasher_sha256(laws_hasher *h, const void *data, size_t len, unsigned char out[LAWS_SHA256_LEN]);
+int laws_hasher_hmac(laws_hasher *h, const void *key, size_t klen, const void *data, size_t dlen,
+                     unsigned char out[LAWS_SHA256_LEN]);
+
 /* Writes 2*len lower-case hex digits and a NUL to out (size 2*len+1). */
 void laws_hex(const unsigned char *in, size_t len, char *out);
 /* Parses 2*len hex digits; returns 0, or -1 on a non-hex digit. */

@@ -42,7 +42,7 @@ static void check_options(lua_State *L, int idx, const char *fn) {
     int i;
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: option names must be strings", fn);
     k = lua_tostring(L, -2);
-    for (i = 0; OPTS[i] && strcmp(OPTS[i], k) != 0; i++) {}
+    for (i = 0; OPTS[i] && (OPTS[i][0] != k[0] || strcmp(OPTS[i], k) != 0); i++) {}
     if (!OPTS[i]) luaL_error(L, "%s: unknown option '%s'", fn, k);
     if (lua_type(L, -1) != OPT_TYPES[i])
       luaL_error(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
@@ -75,7 +75,8 @@ static int opt_bool(lua_State *L, int t, const char *k, int dflt) {
 
 /* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
  * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
-static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of) {
+static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of,
+                                       laws_sigv4_header *stack_h, int *stack_ko) {
   size_t cap = STACK_HEADERS, count = 0;
   int nk = 0;
   laws_sigv4_header *h;
@@ -86,9 +87,14 @@ static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key
     count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
     lua_pop(L, 1);
   }
-  if (count > cap) cap = count;
-  h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
-  ko = (int *)(void *)(h + cap);
+  if (count <= cap) {
+    h = stack_h;
+    ko = stack_ko;
+  } else { /* many headers: arrays in a userdata, collected even if we raise below */
+    cap = count;
+    h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
+    ko = (int *)(void *)(h + cap);
+  }
   count = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
@@ -121,15 +127,21 @@ static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key
   return h;
 }
 
-/* sigv4_sign(request, credentials, options, time, force_presign) -> signed, details
+/* sigv4_sign(request, credentials, options, time, url_only) -> signed, details
+ *   url_only (presign): query mode, and the first result is just the URL string
  * sigv4_canonical(...) -> canonical_request, string_to_sign (no key, no signature) */
+static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
+                        int hidx, const int *key_of);
+
 static int sign_impl(lua_State *L, int canonical_only) {
   const char *fn = canonical_only ? "laws.sigv4.canonical" : "laws.sigv4.sign";
   laws_sigv4_request r;
   const laws_sigv4_result *res;
   const char *alg;
-  size_t alen, i, nh = 0;
-  int *key_of = NULL, rc, hidx = 0, k;
+  size_t alen, nh = 0;
+  int *key_of = NULL, rc, hidx = 0, url_only;
+  laws_sigv4_header stack_h[STACK_HEADERS];
+  int stack_ko[STACK_HEADERS];
   memset(&r, 0, sizeof r);
   if (!lua_istable(L, 1)) return luaL_error(L, "%s: request must be a table", fn);
   if (!lua_istable(L, 2)) return luaL_error(L, "%s: credentials must be a table", fn);
@@ -156,7 +168,8 @@ static int sign_impl(lua_State *L, int canonical_only) {
   if (!(lua_tonumber(L, 4) >= 0 && lua_tonumber(L, 4) < 253402300800.0))
     return luaL_error(L, "%s: options.time is out of range", fn);
   r.time = (int64_t)lua_tonumber(L, 4);
-  r.presign = lua_toboolean(L, 5) || opt_bool(L, 3, "presign", 0);
+  url_only = lua_toboolean(L, 5);
+  r.presign = url_only || opt_bool(L, 3, "presign", 0);
   lua_getfield(L, 3, "expires");
   r.expires = lua_isnil(L, -1) ? 900 : (lua_tonumber(L, -1) == (long)lua_tonumber(L, -1) ? (long)lua_tonumber(L, -1) : -1);
   lua_pop(L, 1);
@@ -169,7 +182,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
   if (!lua_isnil(L, -1)) {
     if (!lua_istable(L, -1)) return luaL_error(L, "%s: request.headers must be a table", fn);
     hidx = lua_gettop(L);
-    r.headers = read_headers(L, hidx, &nh, &key_of);
+    r.headers = read_headers(L, hidx, &nh, &key_of, stack_h, stack_ko);
     r.nheaders = nh;
   }
   rc = laws_sigv4_sign(upctx(L), &r, &res);
@@ -185,7 +198,26 @@ static int sign_impl(lua_State *L, int canonical_only) {
     return 2;
   }
 
-  /* signed request: a new table with every field of request, new headers and url */
+  if (url_only) {
+    lua_pushlstring(L, res->url, res->url_len);
+  } else {
+    push_signed(L, &r, res, hidx, key_of);
+  }
+  lua_createtable(L, 0, 3);
+  lua_pushlstring(L, res->canonical_request, res->canonical_len);
+  lua_setfield(L, -2, "canonical_request");
+  lua_pushlstring(L, res->string_to_sign, res->sts_len);
+  lua_setfield(L, -2, "string_to_sign");
+  lua_pushlstring(L, res->signature, res->signature_len);
+  lua_setfield(L, -2, "signature");
+  return 2;
+}
+
+/* The signed request: a new table with every field of request (index 1), new headers, url. */
+static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
+                        int hidx, const int *key_of) {
+  size_t i, nh = rq->nheaders;
+  int k;
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
@@ -193,7 +225,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
     lua_insert(L, -2);
     lua_rawset(L, -4);
   }
-  if (r.presign) {
+  if (rq->presign) {
     lua_pushlstring(L, res->url, res->url_len);
     lua_setfield(L, -2, "url");
   }
@@ -225,19 +257,15 @@ static int sign_impl(lua_State *L, int canonical_only) {
     }
   }
   for (k = 0; k < res->nadded; k++) {
-    lua_pushlstring(L, res->added_value[k], res->added_len[k]);
+    if (rq->token && strcmp(res->added_name[k], "X-Amz-Security-Token") == 0) {
+      /* the same bytes as credentials.session_token: reuse the caller's string */
+      lua_getfield(L, 2, "session_token");
+    } else {
+      lua_pushlstring(L, res->added_value[k], res->added_len[k]);
+    }
     lua_setfield(L, -2, res->added_name[k]);
   }
   lua_setfield(L, -2, "headers");
-
-  lua_createtable(L, 0, 3);
-  lua_pushlstring(L, res->canonical_request, res->canonical_len);
-  lua_setfield(L, -2, "canonical_request");
-  lua_pushlstring(L, res->string_to_sign, res->sts_len);
-  lua_setfield(L, -2, "string_to_sign");
-  lua_pushlstring(L, res->signature, res->signature_len);
-  lua_setfield(L, -2, "signature");
-  return 2;
 }
 
 static int l_sign(lua_State *L) { return sign_impl(L, 0); }

@@ -31,13 +31,19 @@ struct laws_sigv4_ctx {
   struct key_entry keys[NKEYS];
   struct akey_entry akeys[NAKEYS];
   uint64_t clock;
+  laws_hasher *hs;
   laws_buf canon, sts, sig, url, auth, strs, arr, signed_list, hdrs, scope, path, drop, skip;
   char amzdate[17], payload[65], sechex[2 * LAWS_SHA256_LEN + 1];
   laws_sigv4_result res;
 };
 
 laws_sigv4_ctx *laws_sigv4_ctx_new(void) {
-  return calloc(1, sizeof(laws_sigv4_ctx));
+  laws_sigv4_ctx *c = calloc(1, sizeof(laws_sigv4_ctx));
+  if (c && (c->hs = laws_hasher_new()) == NULL) {
+    free(c);
+    c = NULL;
+  }
+  return c;
 }
 
 static void free_akey(struct akey_entry *e) {
@@ -51,6 +57,7 @@ void laws_sigv4_ctx_free(laws_sigv4_ctx *c) {
                        &c->hdrs, &c->scope, &c->path, &c->drop, &c->skip };
   if (c == NULL) return;
   for (i = 0; i < NAKEYS; i++) free_akey(&c->akeys[i]);
+  laws_hasher_free(c->hs);
   for (i = 0; i < (int)(sizeof bufs / sizeof bufs[0]); i++) laws_buf_free(bufs[i]);
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
@@ -68,17 +75,17 @@ int laws_sigv4_cached_keys(const laws_sigv4_ctx *c, int algorithm) {
 
 static int eq(const char *a, size_t al, const char *b, size_t bl) { return al == bl && memcmp(a, b, al) == 0; }
 
-static int derive_key(const laws_sigv4_request *r, const char *date, unsigned char out[LAWS_SHA256_LEN]) {
+static int derive_key(laws_hasher *hs, const laws_sigv4_request *r, const char *date, unsigned char out[LAWS_SHA256_LEN]) {
   unsigned char k[LAWS_SHA256_LEN];
   char *first;
   int rc = -1;
   if ((first = malloc(r->secret_len + 4)) == NULL) return -1;
   memcpy(first, "AWS4", 4);
   memcpy(first + 4, r->secret, r->secret_len);
-  if (laws_hmac_sha256(first, r->secret_len + 4, date, 8, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, r->region, r->region_len, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, r->service, r->service_len, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, "aws4_request", 12, out) == 0)
+  if (laws_hasher_hmac(hs, first, r->secret_len + 4, date, 8, k) == 0 &&
+      laws_hasher_hmac(hs, k, sizeof k, r->region, r->region_len, k) == 0 &&
+      laws_hasher_hmac(hs, k, sizeof k, r->service, r->service_len, k) == 0 &&
+      laws_hasher_hmac(hs, k, sizeof k, "aws4_request", 12, out) == 0)
     rc = 0;
   OPENSSL_cleanse(first, r->secret_len + 4);
   OPENSSL_cleanse(k, sizeof k);
@@ -92,7 +99,7 @@ static int signing_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, const cha
   struct key_entry *e, *victim = &c->keys[0];
   int i;
   if (r->secret_len > KFIELD || r->region_len > KFIELD || r->service_len > KFIELD)
-    return derive_key(r, date, out);
+    return derive_key(c->hs, r, date, out);
   for (i = 0; i < NKEYS; i++) {
     e = &c->keys[i];
     if (e->stamp && memcmp(e->date, date, 8) == 0 && eq(e->secret, e->slen, r->secret, r->secret_len) &&
@@ -104,7 +111,7 @@ static int signing_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, const cha
     if (e->stamp < victim->stamp) victim = e;
   }
   OPENSSL_cleanse(victim, sizeof *victim);
-  if (derive_key(r, date, victim->key) != 0) return -1;
+  if (derive_key(c->hs, r, date, victim->key) != 0) return -1;
   memcpy(victim->secret, r->secret, r->secret_len); victim->slen = r->secret_len;
   memcpy(victim->region, r->region, r->region_len); victim->rlen = r->region_len;
   memcpy(victim->service, r->service, r->service_len); victim->svlen = r->service_len;
@@ -141,8 +148,9 @@ static int fail(laws_sigv4_ctx *c, const char *msg) {
   return LAWS_SIGV4_EINVAL;
 }
 
-static int lower_eq(const char *a, size_t al, const char *lower) {
-  size_t i, n = strlen(lower);
+#define lower_eq(a, al, lit) lower_eqn((a), (al), lit, sizeof(lit) - 1)
+static int lower_eqn(const char *a, size_t al, const char *lower, size_t n) {
+  size_t i;
   if (al != n) return 0;
   for (i = 0; i < n; i++) {
     char ch = a[i];
@@ -225,7 +233,19 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   t = (time_t)r->time;
   if (r->time < 0 || r->time > 253402300799LL || (int64_t)t != r->time || gmtime_r(&t, &tm) == NULL)
     return fail(c, "options.time is out of range");
-  strftime(c->amzdate, sizeof c->amzdate, "%Y%m%dT%H%M%SZ", &tm);
+  {
+    int v[6], w[6] = { 4, 2, 2, 2, 2, 2 }, k, j;
+    char *o = c->amzdate;
+    v[0] = tm.tm_year + 1900; v[1] = tm.tm_mon + 1; v[2] = tm.tm_mday;
+    v[3] = tm.tm_hour; v[4] = tm.tm_min; v[5] = tm.tm_sec;
+    for (k = 0; k < 6; k++) {
+      if (k == 3) *o++ = 'T';
+      for (j = w[k] - 1; j >= 0; j--, v[k] /= 10) o[j] = (char)('0' + v[k] % 10);
+      o += w[k];
+    }
+    o[0] = 'Z';
+    o[1] = '\0';
+  }
 
   /* headers the signer sets replace any the caller sent (a retried request is re-signed) */
   for (i = 0; i < r->nheaders; i++) {
@@ -250,7 +270,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
     memcpy(c->payload, r->payload, r->payload_len < 64 ? r->payload_len : 64);
     c->payload[r->payload_len < 64 ? r->payload_len : 64] = '\0';
   } else {
-    if (laws_sha256(r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
+    if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->payload);
   }
 
@@ -329,7 +349,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (c->canon.oom || c->strs.oom) return LAWS_SIGV4_ENOMEM;
 
   /* string to sign */
-  if (laws_sha256(c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
+  if (laws_hasher_sha256(c->hs, c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
   laws_hex(d, sizeof d, c->sechex);
   laws_buf_adds(&c->sts, alg);
   laws_buf_addc(&c->sts, '\n');
@@ -361,7 +381,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   } else {
     unsigned char key[LAWS_SHA256_LEN];
     rc = signing_key(c, r, c->amzdate, key);
-    if (rc == 0) rc = laws_hmac_sha256(key, sizeof key, c->sts.p, c->sts.len, d);
+    if (rc == 0) rc = laws_hasher_hmac(c->hs, key, sizeof key, c->sts.p, c->sts.len, d);
     OPENSSL_cleanse(key, sizeof key);
     if (rc != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->sechex);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-void laws_buf_add(laws_buf *b, const void *s, size_t n) {
+void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
   if (b->oom || n == 0) return;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
@@ -32,7 +32,6 @@ void laws_buf_add(laws_buf *b, const void *s, size_t n) {
   b->p[b->len] = '\0';
 }
 
-void laws_buf_addc(laws_buf *b, char c) { laws_buf_add(b, &c, 1); }
 void laws_buf_adds(laws_buf *b, const char *s) { laws_buf_add(b, s, strlen(s)); }
 
 void laws_buf_free(laws_buf *b) {
@@ -259,9 +258,11 @@ static void push_header(laws_buf *strs, laws_buf *arr, const char *name, size_t 
                         const char *value, size_t vlen) {
   laws_kv kv;
   size_t i, ko = strs->len;
-  for (i = 0; i < nlen; i++) {
-    char c = name[i];
-    laws_buf_addc(strs, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+  laws_buf_add(strs, name, nlen);
+  if (strs->oom) return;
+  for (i = ko; i < ko + nlen; i++) {
+    char c = strs->p[i];
+    if (c >= 'A' && c <= 'Z') strs->p[i] = (char)(c + 32);
   }
   canon_value(strs, value, vlen);
   kv.k = NULL; kv.v = NULL; kv.orig = name;
