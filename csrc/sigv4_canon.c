@@ -198,6 +198,7 @@ static void push_pair(laws_buf *strs, laws_buf *arr, size_t ko, size_t vo) {
 void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *q, size_t qlen,
                       const laws_kv *extra, size_t nextra) {
   size_t i = 0, s, eq, n, ko, vo;
+  const char *base;
   laws_kv *kv;
   strs->len = 0; arr->len = 0;
   while (i < qlen) {
@@ -222,10 +223,11 @@ void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *
   if (strs->oom || arr->oom) { out->oom = 1; return; }
   n = arr->len / sizeof(laws_kv);
   kv = (laws_kv *)(void *)arr->p;
+  base = strs->p ? strs->p : ""; /* "?=" gives pairs of empty strings and no bytes at all */
   for (i = 0; i < n; i++) {
     size_t off = kv[i].idx;
-    kv[i].k = strs->p + off;
-    kv[i].v = strs->p + off + kv[i].kl;
+    kv[i].k = base + off;
+    kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
   if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
@@ -285,6 +287,7 @@ void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, 
                         const laws_sigv4_header *h, size_t n, const unsigned char *skip,
                         const laws_sigv4_header *extra, size_t nextra) {
   size_t i, m;
+  const char *base;
   laws_kv *kv;
   strs->len = 0; arr->len = 0;
   for (i = 0; i < n; i++)
@@ -294,10 +297,11 @@ void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, 
   if (strs->oom || arr->oom) { canon->oom = 1; return; }
   m = arr->len / sizeof(laws_kv);
   kv = (laws_kv *)(void *)arr->p;
+  base = strs->p ? strs->p : "";
   for (i = 0; i < m; i++) {
     size_t off = kv[i].idx;
-    kv[i].k = strs->p + off;
-    kv[i].v = strs->p + off + kv[i].kl;
+    kv[i].k = base + off;
+    kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
   if (m > 1) qsort(kv, m, sizeof *kv, hdr_cmp);
