@@ -89,6 +89,58 @@ int laws_hasher_hmac(laws_hasher *h, const void *key, size_t klen, const void *d
          EVP_MAC_final(h->mac, out, &n, LAWS_SHA256_LEN) == 1 && n == LAWS_SHA256_LEN ? 0 : -1;
 }
 
+struct laws_hmac_key {
+  EVP_MD_CTX *inner, *outer;
+};
+
+laws_hmac_key *laws_hmac_key_new(const void *key, size_t klen) {
+  unsigned char block[64], kd[LAWS_SHA256_LEN];
+  laws_hmac_key *k;
+  size_t i;
+  int ok;
+  pthread_once(&once, fetch);
+  if (md_sha256 == NULL || (k = calloc(1, sizeof *k)) == NULL) return NULL;
+  if (klen > sizeof block) { /* RFC 2104: a long key is hashed first */
+    if (laws_sha256(key, klen, kd) != 0) { free(k); return NULL; }
+    key = kd;
+    klen = sizeof kd;
+  }
+  k->inner = EVP_MD_CTX_new();
+  k->outer = EVP_MD_CTX_new();
+  memset(block, 0, sizeof block);
+  memcpy(block, key, klen);
+  for (i = 0; i < sizeof block; i++) block[i] ^= 0x36;
+  ok = k->inner && k->outer && EVP_DigestInit_ex2(k->inner, md_sha256, NULL) == 1 &&
+       EVP_DigestUpdate(k->inner, block, sizeof block) == 1;
+  for (i = 0; i < sizeof block; i++) block[i] ^= 0x36 ^ 0x5c;
+  ok = ok && EVP_DigestInit_ex2(k->outer, md_sha256, NULL) == 1 && EVP_DigestUpdate(k->outer, block, sizeof block) == 1;
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(kd, sizeof kd);
+  if (!ok) {
+    laws_hmac_key_free(k);
+    return NULL;
+  }
+  return k;
+}
+
+void laws_hmac_key_free(laws_hmac_key *k) {
+  if (k == NULL) return;
+  EVP_MD_CTX_free(k->inner);
+  EVP_MD_CTX_free(k->outer);
+  free(k);
+}
+
+int laws_hasher_hmac_keyed(laws_hasher *h, const laws_hmac_key *k, const void *data, size_t dlen,
+                           unsigned char out[LAWS_SHA256_LEN]) {
+  unsigned char ih[LAWS_SHA256_LEN];
+  unsigned int n = 0, m = 0;
+  int ok = EVP_MD_CTX_copy_ex(h->md, k->inner) == 1 && EVP_DigestUpdate(h->md, data, dlen) == 1 &&
+           EVP_DigestFinal_ex(h->md, ih, &n) == 1 && EVP_MD_CTX_copy_ex(h->md, k->outer) == 1 &&
+           EVP_DigestUpdate(h->md, ih, sizeof ih) == 1 && EVP_DigestFinal_ex(h->md, out, &m) == 1;
+  OPENSSL_cleanse(ih, sizeof ih);
+  return ok && n == LAWS_SHA256_LEN && m == LAWS_SHA256_LEN ? 0 : -1;
+}
+
 void laws_hex(const unsigned char *in, size_t len, char *out) {
   static const char digits[] = "0123456789abcdef";
   size_t i;

@@ -118,10 +118,14 @@ int laws_url_parse(const char *url, size_t len, laws_url *u, char *err) {
 /* Appends path[0..len) encoded: double = every byte not unreserved or '/' (so '%' -> %25),
  * single (S3) = existing %XX kept (hex upper-cased), other reserved bytes encoded. */
 static void encode_path(laws_buf *out, const char *p, size_t len, int double_encode) {
-  size_t i;
+  size_t i, run;
   for (i = 0; i < len; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (is_unreserved(c) || c == '/') laws_buf_add(out, p + i, 1);
+    if (is_unreserved(c) || c == '/') {
+      for (run = i + 1; run < len && (is_unreserved((unsigned char)p[run]) || p[run] == '/'); run++) {}
+      laws_buf_add(out, p + i, run - i);
+      i = run - 1;
+    }
     else if (!double_encode && c == '%' && len - i > 2 &&
              hexval((unsigned char)p[i + 1]) >= 0 && hexval((unsigned char)p[i + 2]) >= 0) {
       char e[3];
