@@ -93,55 +93,64 @@ static const char *field_str(lua_State *L, int t, const char *k, size_t *len, in
 
 /* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
  * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
-static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of,
-                                       laws_sigv4_header *stack_h, int *stack_ko) {
-  size_t cap = STACK_HEADERS, count = 0;
+/* Fills h/ko (capacity cap) from the headers table; returns the entry count, or cap + 1
+ * as soon as they do not fit (the caller then retries with room for all). */
+static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, int *ko, size_t cap) {
+  size_t count = 0;
   int nk = 0;
-  laws_sigv4_header *h;
-  int *ko;
-  lua_pushnil(L);
-  while (lua_next(L, t)) { /* count first: the arrays live in one userdata */
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "request.headers: header names must be strings");
-    count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
-    lua_pop(L, 1);
-  }
-  if (count <= cap) {
-    h = stack_h;
-    ko = stack_ko;
-  } else { /* many headers: arrays in a userdata, collected even if we raise below */
-    cap = count;
-    h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
-    ko = (int *)(void *)(h + cap);
-  }
-  count = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    size_t nlen;
-    const char *name = lua_tolstring(L, -2, &nlen);
+    size_t nlen, j, m;
+    const char *name;
     int tv = lua_type(L, -1);
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "request.headers: header names must be strings");
+    name = lua_tolstring(L, -2, &nlen);
+    if (tv != LUA_TSTRING && tv != LUA_TTABLE)
+      luaL_error(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
+    m = tv == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
+    if (count + m > cap) {
+      lua_pop(L, 2);
+      return cap + 1;
+    }
     if (tv == LUA_TSTRING) {
       h[count].name = name; h[count].nlen = nlen;
       h[count].value = lua_tolstring(L, -1, &h[count].vlen);
       ko[count++] = nk;
-    } else if (tv == LUA_TTABLE) {
-      size_t j, m = lua_rawlen(L, -1);
-      for (j = 1; j <= m; j++) {
-        lua_rawgeti(L, -1, (int)j);
-        if (lua_type(L, -1) != LUA_TSTRING)
-          luaL_error(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
-        h[count].name = name; h[count].nlen = nlen;
-        h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
-        ko[count++] = nk;
-        lua_pop(L, 1);
-      }
-    } else {
-      luaL_error(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
+    }
+    for (j = 1; tv == LUA_TTABLE && j <= m; j++) {
+      lua_rawgeti(L, -1, (int)j);
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
+      h[count].name = name; h[count].nlen = nlen;
+      h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
+      ko[count++] = nk;
+      lua_pop(L, 1);
     }
     nk++;
     lua_pop(L, 1);
   }
-  *n = count;
-  *key_of = ko;
+  return count;
+}
+
+/* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
+ * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
+static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of,
+                                       laws_sigv4_header *stack_h, int *stack_ko) {
+  size_t count = 0, cap;
+  laws_sigv4_header *h;
+  if ((*n = fill_headers(L, t, stack_h, stack_ko, STACK_HEADERS)) <= STACK_HEADERS) {
+    *key_of = stack_ko;
+    return stack_h;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, t)) { /* many headers: count, then arrays in a userdata (collected if we raise) */
+    count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
+    lua_pop(L, 1);
+  }
+  cap = count;
+  h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
+  *key_of = (int *)(void *)(h + cap);
+  *n = fill_headers(L, t, h, *key_of, cap);
   return h;
 }
 
