@@ -4,7 +4,7 @@
 #include "sigv4.h"
 
 typedef struct {
-  const char *k, *v;
+  const char *k, *v, *orig; /* orig: the header name as given (sort tie-break) */
   size_t kl, vl, idx;
 } laws_kv;
 
