@@ -233,7 +233,11 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   SET(CURLOPT_SHARE, s->share);
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_WRITEFUNCTION, on_body);
