@@ -203,6 +203,24 @@ describe("keep-alive", function()
     assert.are.equal(c0, s:connects())
   end)
 
+  it("reuses TLS connections too", function()
+    local s = http.session{ ca_file = cert }
+    for _ = 1, 5 do assert.are.equal(200, (assert(s:request{ url = "https://localhost:" .. tls_port .. "/echo" })).status) end
+    assert.are.equal(1, s:connects())
+    s:close()
+  end)
+
+  it("a session keeps working after a failed request", function()
+    local s = http.session()
+    local res, err = s:request{ url = base .. "/slow?s=2", timeout = 0.2 }
+    assert.is_nil(res)
+    assert.are.equal("OPERATION_TIMEDOUT", err.code)
+    assert.are.equal(200, (assert(s:request{ url = base .. "/echo" })).status)
+    assert.is_nil((s:request{ url = base .. "/reset" }))
+    assert.are.equal(200, (assert(s:request{ url = base .. "/echo" })).status)
+    s:close()
+  end)
+
   it("two sessions do not share connections", function()
     local a, b = http.session(), http.session()
     assert(a:request{ url = base .. "/echo" })
