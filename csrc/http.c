@@ -36,7 +36,7 @@ int laws_buf_append(laws_buf *b, const char *s, size_t n) {
   return 0;
 }
 
-void laws_buf_free(laws_buf *b) {
+void laws_http_buf_free(laws_buf *b) {
   free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
@@ -314,8 +314,8 @@ void laws_http_xfer_cleanup(laws_http_xfer *x) {
   x->easy = NULL;
   curl_slist_free_all(x->hdrs);
   x->hdrs = NULL;
-  laws_buf_free(&x->head);
-  laws_buf_free(&x->body);
+  laws_http_buf_free(&x->head);
+  laws_http_buf_free(&x->body);
 }
 
 void laws_http_perform(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req,

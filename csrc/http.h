@@ -23,7 +23,7 @@ typedef struct laws_buf {
 } laws_buf;
 
 int laws_buf_append(laws_buf *b, const char *s, size_t n); /* 0 ok, -1 out of memory */
-void laws_buf_free(laws_buf *b);
+void laws_http_buf_free(laws_buf *b);
 
 /* A session: a curl share (DNS cache, TLS sessions, connection cache) and a small pool of idle
  * easy handles. Single-threaded: use it from the thread that made it. It must outlive every
