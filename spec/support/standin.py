@@ -80,6 +80,7 @@ class App:
         self.stats = Stats()
         self.clock_offset = args.clock_offset
         self.error_style = "header"
+        self._date = (None, "")
 
     @staticmethod
     def _lag_spec(args):
@@ -91,8 +92,15 @@ class App:
         return time.time() + self.clock_offset
 
     # ---- responses ---------------------------------------------------------------------
+    def date_header(self):
+        """RFC 1123 date of the (possibly offset) server clock, formatted once per second."""
+        sec = int(self.now())
+        if sec != self._date[0]:
+            self._date = (sec, email.utils.formatdate(sec, usegmt=True))
+        return self._date[1]
+
     def response(self, status, headers, body, close=False):
-        h = {"x-amzn-RequestId": str(uuid.uuid4()), "Date": email.utils.formatdate(self.now(), usegmt=True),
+        h = {"x-amzn-RequestId": str(uuid.uuid4()), "Date": self.date_header(),
              "Content-Type": "application/json", "Content-Length": str(len(body))}
         h.update(headers)
         if close:

@@ -72,6 +72,7 @@ class Operation:
                 literal += len(part)
         self.regex = re.compile("^" + rx + "$")
         self.segments = None if "+}" in path else path.count("/")
+        self.groups = [(lab, _group(lab)) for lab in self.labels]
         self.literal = literal
         self.input = shapes.get(spec["input"]["shape"]) if "input" in spec else {"members": {}}
         self.output = shapes.get(spec["output"]["shape"]) if "output" in spec else {"members": {}}
@@ -85,7 +86,7 @@ class Operation:
         for k, v in self.literal_query.items():
             if k not in query:
                 return None
-        return {lab: unquote(m.group(_group(lab))) for lab in self.labels}
+        return {lab: unquote(m.group(g)) for lab, g in self.groups}
 
 
 def _group(name):

@@ -584,13 +584,16 @@ def moto_checks(url, akid, secret):
         d.put_item(TableName=tname, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
         expect(d.get_item(TableName=tname, Key={"pk": {"S": "a"}})["Item"]["v"]["N"] == "1", "GetItem")
         ident = cl("sts", secret).get_caller_identity()
-        expect(ident["Arn"].endswith("user/laws-test"), ident)
+        expect(ident["Arn"].endswith(":user/laws"), ident)
     run("moto: with auth enforced, the real key pair is accepted (DynamoDB, STS)", good)
 
     def bad():
-        code, status, _ = error_of(lambda: cl("dynamodb", "wrong-secret").list_tables())
-        expect(status in (400, 403) and code in ("InvalidSignatureException", "UnrecognizedClientException",
-                                                 "SignatureDoesNotMatch"), ("dynamodb", code, status))
+        # moto answers DynamoDB's auth failure with an XML body botocore cannot parse (its code
+        # becomes "403"); the code a client must find is in that body
+        code, status, e = error_of(lambda: cl("dynamodb", "wrong-secret").list_tables())
+        expect(status == 403 and (code == "SignatureDoesNotMatch" or
+                                  "<Code>SignatureDoesNotMatch</Code>" in e.response["Error"].get("Message", "")),
+               ("dynamodb", code, status))
         code, status, _ = error_of(lambda: cl("sts", "wrong-secret").get_caller_identity())
         expect(status == 403 and code == "SignatureDoesNotMatch", ("sts", code, status))
     run("moto: a wrong secret is refused (DynamoDB and STS)", bad)
