@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 import uuid
 from urllib.parse import unquote
 
@@ -334,7 +335,11 @@ class Conn(asyncio.Protocol):
                 self.write_and_close(req)
                 return
             method, target, headers, body, keep = req
-            out = self.app.handle(self, method, target, headers, body)
+            try:
+                out = self.app.handle(self, method, target, headers, body)
+            except Exception:  # a stand-in bug must look like a service fault, not a hung client
+                traceback.print_exc()
+                out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
             if isinstance(out, tuple):   # slow response: pause this connection, serve others
                 self.busy = True
                 asyncio.get_running_loop().call_later(out[0], self.resume, out[1], keep)
@@ -345,7 +350,12 @@ class Conn(asyncio.Protocol):
         self.busy = False
         if self.closed:
             return
-        self.emit(cont(), keep)
+        try:
+            out = cont()
+        except Exception:
+            traceback.print_exc()
+            out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
+        self.emit(out, keep)
         self.pump()
 
     def emit(self, out, keep):
