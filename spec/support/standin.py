@@ -132,7 +132,7 @@ class App:
         if path.startswith("/_standin/"):
             return self.control(method, path, query, body)
         self.stats.requests += 1
-        service = scope_service(headers)
+        service = scope_service(headers, query)
         host = (headers.get("host") or [""])[0]
         if service not in self.models:
             service = "profile" if host.startswith("profile.") else "cases"

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -337,6 +338,28 @@ def t_routing(x):
     expect(status == 200 and json.loads(body)["DomainName"] == "abc", (status, body))
     status, h, body = x.raw("POST", "/domains/abc", b"{}", headers={"Content-Type": "application/json"}, service="cases")
     expect(status == 404 and h["x-amzn-errortype"] == "ResourceNotFoundException", (status, h))
+
+
+@check("auth: presigned URL (botocore generate_presigned_url) works; tampered or expired -> 403")
+def t_presign(x):
+    p = x.client("customer-profiles")
+    p.create_domain(DomainName="presign", DefaultExpirationDays=3)
+
+    def get(url):
+        try:
+            with urllib.request.urlopen(url) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as e:
+            return e.code, {"code": e.headers.get("x-amzn-ErrorType"), "body": e.read().decode()}
+    url = p.generate_presigned_url("get_domain", Params={"DomainName": "presign"}, ExpiresIn=60)
+    status, body = get(url)
+    expect(status == 200 and body["DomainName"] == "presign", (status, body))
+    status, body = get(url.replace("/domains/presign", "/domains/other"))
+    expect(status == 403 and body["code"] == "InvalidSignatureException", (status, body))
+    url = p.generate_presigned_url("get_domain", Params={"DomainName": "presign"}, ExpiresIn=1)
+    time.sleep(2.1)
+    status, body = get(url)
+    expect(status == 403 and "expired" in body["body"], (status, body))
 
 
 @check("unknown operation -> 404 UnknownOperationException")
