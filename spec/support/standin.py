@@ -82,6 +82,8 @@ class App:
         self.clock_offset = args.clock_offset
         self.error_style = "header"
         self._date = (None, "")
+        # request ids: a random UUID-shaped prefix per process and a counter (unique, and cheap)
+        self._rid_prefix, self._rid = str(uuid.uuid4())[:24], 0
 
     @staticmethod
     def _lag_spec(args):
@@ -101,7 +103,8 @@ class App:
         return self._date[1]
 
     def response(self, status, headers, body, close=False):
-        h = {"x-amzn-RequestId": str(uuid.uuid4()), "Date": self.date_header(),
+        self._rid += 1
+        h = {"x-amzn-RequestId": "%s%012x" % (self._rid_prefix, self._rid), "Date": self.date_header(),
              "Content-Type": "application/json", "Content-Length": str(len(body))}
         h.update(headers)
         if close:
