@@ -58,7 +58,7 @@ describe("DynamoDB and STS against moto with auth enforced", function()
     local q = assert(d:Query{ TableName = "laws-spec", KeyConditionExpression = "pk = :p AND sk >= :s",
       ExpressionAttributeValues = { [":p"] = { S = "case" }, [":s"] = { N = "2" } } })
     assert.equal(2, q.Count)
-    assert.equal("integer", math.type(q.Count))
+    if math.type then assert.equal("integer", math.type(q.Count)) end
     assert.equal("2", q.Items[1].sk.N)
     assert.equal("3", q.Items[2].sk.N)
     local missing, err = d:GetItem{ TableName = "no-such-table", Key = { pk = { S = "x" } } }
