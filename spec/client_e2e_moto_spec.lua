@@ -11,7 +11,10 @@ local function start_moto()
   local ok, servers = pcall(require, "spec.support.servers")
   if ok and type(servers) == "table" and servers.moto then
     local m = servers.moto()
-    return m, { access_key_id = m.access_key_id, secret_access_key = m.secret_access_key }
+    local id, secret = m.access_key_id, m.secret_access_key
+    if not id and m.ready then id, secret = m.ready:match("^%d+ (%S+) (%S+)") end
+    if id then return m, { access_key_id = id, secret_access_key = secret } end
+    m.stop()  -- a moto without a ready-made IAM key: use ours
   end
   local m = proc.start({ "python3", "spec/support/client_moto.py" }, { name = "moto", timeout = 90 })
   local _, id, secret = m.ready:match("^(%d+) (%S+) (%S+)")
