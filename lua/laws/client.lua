@@ -46,8 +46,8 @@ local function uuid4()
     f:close()
   end
   local bytes = { b:byte(1, 16) }
-  bytes[7] = bytes[7] % 16 + 0x40 -- version 4 (arithmetic, not & |: LuaJIT and 5.1 have no bit operators)
-  bytes[9] = bytes[9] % 64 + 0x80 -- RFC 4122 variant
+  bytes[7] = bytes[7] % 16 + 0x40   -- version 4
+  bytes[9] = bytes[9] % 64 + 0x80   -- RFC 4122 variant
   local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
   return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
 end
@@ -162,16 +162,18 @@ end
 local function response_error(self, res)
   local f = self.proto.parse_error(res)
   local code = f.code
-  if not code then
-    -- No code in the answer: the operation's modelled error for this status, if unique.
+  if not code and not (res.body or ""):find("%S") then
+    -- An empty answer: the service's modelled error for this status, if exactly one.
     local found
     for name, sh in pairs(self.model.errors) do
       if type(sh.error) == "table" and sh.error.httpStatusCode == res.status and name == sh.name then
         found = found == nil and name or false
       end
     end
-    code = found or ("HTTP" .. tostring(res.status))
+    code = found or nil
   end
+  -- Not from the service proper (a proxy's HTML page, a cut-off body): name it by status.
+  code = code or ("HTTP" .. tostring(res.status))
   local e = errors.new{ code = code, message = f.message or ("HTTP status " .. tostring(res.status)),
                         status = res.status, request_id = f.request_id, headers = res.headers or {} }
   local sh = self.model.errors[code]
