@@ -56,7 +56,7 @@ local function build(name, opts, visited)
     elseif sp then
       if sp == name and has_static(p) then
         source, err = static_creds(name, p)
-      elseif visited[sp] then
+      elseif visited[sp] or sp == name then
         local path = {}
         for _, v in ipairs(visited) do path[#path + 1] = v end
         path[#path + 1] = name
