@@ -18,7 +18,7 @@ Control (JSON bodies; a spec changes the behaviour between requests):
                    "container_token": "..." | null, "fail_next": n (next n requests answer 500),
                    "no_role": true (no role attached: 404), "garbage": true (credentials not JSON),
                    "imds_v1": true (token call answers 403 and GETs need no token),
-                   "delay": seconds before each answer}
+                   "delay": seconds before each answer, "forget_tokens": true (all tokens now wrong)}
   GET  /_log      JSON list of {method, path, token (true if a token header came), auth, ttl}
   POST /_reset    clear log and behaviour
 
@@ -88,7 +88,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Control routes and injected faults; True when the request was answered."""
         if self.path == "/_control":
             with lock:
-                state.update(json.loads(self.body() or b"{}"))
+                change = json.loads(self.body() or b"{}")
+                if change.pop("forget_tokens", False):
+                    tokens.clear()
+                state.update(change)
             self.send(200, {"ok": True})
             return True
         if self.path == "/_reset":
