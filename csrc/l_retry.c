@@ -1,7 +1,259 @@
-/* Placeholder: the retry area fills this in. Adds nothing to laws.core yet. */
+/* Binding for the retry timing parts: clock, sleep, randomness, backoff schedules, the
+ * retry quota and the adaptive rate limiter. Translation only: the arithmetic lives in
+ * clock.c, rng.c, backoff.c, quota.c and ratelimiter.c. Nothing here calls Lua code. */
 #include "laws_lua.h"
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "quota.h"
+#include "ratelimiter.h"
+#include "rng.h"
+
+#define LAWS_BACKOFF_MT "laws.core.backoff"
+#define LAWS_QUOTA_MT "laws.core.quota"
+#define LAWS_RATELIMITER_MT "laws.core.ratelimiter"
+#define LAWS_RNG_MT "laws.core.rng"
+
+/* ---- clock, sleep, randomness ---- */
+
+static int l_monotonic(lua_State *L) { lua_pushnumber(L, laws_clock_monotonic()); return 1; }
+static int l_wall_time(lua_State *L) { lua_pushnumber(L, laws_clock_wall()); return 1; }
+
+static int l_sleep(lua_State *L) {
+  double s = luaL_checknumber(L, 1);
+  luaL_argcheck(L, !isnan(s), 1, "delay is NaN");
+  laws_clock_sleep(s);
+  return 0;
+}
+
+static int l_random_bytes(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_Buffer b;
+  char *p;
+  luaL_argcheck(L, n >= 0 && n <= 65536, 1, "between 0 and 65536 bytes");
+  luaL_buffinit(L, &b);
+  p = luaL_prepbuffer(&b);  /* LUAL_BUFFERSIZE is at least 256 on every supported Lua */
+  while (n > 0) {
+    size_t chunk = (size_t)n < 256 ? (size_t)n : 256;
+    if (laws_rng_os_bytes(p, chunk) != 0) return luaL_error(L, "getrandom failed");
+    luaL_addsize(&b, chunk);
+    n -= (lua_Integer)chunk;
+    if (n > 0) p = luaL_prepbuffer(&b);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int l_uuid4(lua_State *L) {
+  char out[37];
+  if (laws_uuid4(out) != 0) return luaL_error(L, "getrandom failed");
+  lua_pushstring(L, out);
+  return 1;
+}
+
+/* A seed from Lua: an integer (or a float with an integer value). */
+static uint64_t check_seed(lua_State *L, int idx) {
+  lua_Number n = luaL_checknumber(L, idx);
+  luaL_argcheck(L, n == floor(n) && fabs(n) < 9007199254740992.0, idx, "seed must be an integer");
+  return (uint64_t)(int64_t)n;
+}
+
+/* ---- rng objects ---- */
+
+static int l_rng_new(lua_State *L) {
+  laws_rng *r = lua_newuserdatauv(L, sizeof *r, 0);
+  luaL_setmetatable(L, LAWS_RNG_MT);
+  if (lua_isnoneornil(L, 1)) {
+    if (laws_rng_seed_os(r) != 0) return luaL_error(L, "getrandom failed");
+  } else {
+    laws_rng_seed(r, check_seed(L, 1));
+  }
+  return 1;
+}
+
+static int l_rng_random(lua_State *L) {
+  laws_rng *r = luaL_checkudata(L, 1, LAWS_RNG_MT);
+  if (lua_isnoneornil(L, 2)) lua_pushnumber(L, laws_rng_double(r));
+  else lua_pushnumber(L, laws_rng_uniform(r, luaL_checknumber(L, 2), luaL_checknumber(L, 3)));
+  return 1;
+}
+
+/* ---- backoff objects ---- */
+
+static double opt_field(lua_State *L, int t, const char *k, double dflt) {
+  double v = dflt;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "backoff option '%s' must be a number", k);
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* core.backoff_new{ kind = "exponential"|"constant"|"linear", base, cap, jitter,
+ * max_attempts, max_elapsed, seed }: laws.backoff has validated the user's options. */
+static int l_backoff_new(lua_State *L) {
+  static const char *const kinds[] = { "exponential", "constant", "linear", NULL };
+  laws_backoff *b;
+  int kind;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "kind");
+  kind = luaL_checkoption(L, -1, "exponential", kinds);
+  lua_pop(L, 1);
+  b = lua_newuserdatauv(L, sizeof *b, 0);
+  luaL_setmetatable(L, LAWS_BACKOFF_MT);
+  laws_backoff_init(b, kind, opt_field(L, 1, "base", 0.05));
+  b->prev = b->base;
+  b->cap = opt_field(L, 1, "cap", 0);
+  b->max_attempts = (int)opt_field(L, 1, "max_attempts", 0);
+  b->max_elapsed = opt_field(L, 1, "max_elapsed", 0);
+  lua_getfield(L, 1, "jitter");
+  if (!lua_isnil(L, -1)) {
+    b->jitter = laws_backoff_jitter_from_name(luaL_checkstring(L, -1));
+    if (b->jitter < 0) return luaL_error(L, "unknown jitter '%s'", lua_tostring(L, -1));
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "seed");
+  if (!lua_isnil(L, -1)) laws_rng_seed(&b->rng, check_seed(L, lua_gettop(L)));
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* b:next(attempt, elapsed) -> delay | nil */
+static int l_backoff_next(lua_State *L) {
+  laws_backoff *b = luaL_checkudata(L, 1, LAWS_BACKOFF_MT);
+  lua_Number attempt = luaL_checknumber(L, 2);
+  double d = laws_backoff_next(b, attempt > 1e9 ? 1000000000 : (int)attempt, luaL_optnumber(L, 3, 0));
+  if (d < 0) lua_pushnil(L);
+  else lua_pushnumber(L, d);
+  return 1;
+}
+
+/* b:fork() -> a copy with its own state for one call, its RNG seeded from this one's,
+ * so a seeded policy gives the same sequence call after call in a test. */
+static int l_backoff_fork(lua_State *L) {
+  laws_backoff *b = luaL_checkudata(L, 1, LAWS_BACKOFF_MT);
+  laws_backoff *c = lua_newuserdatauv(L, sizeof *c, 0);
+  luaL_setmetatable(L, LAWS_BACKOFF_MT);
+  *c = *b;
+  c->prev = c->base;
+  laws_rng_seed(&c->rng, laws_rng_next(&b->rng));
+  return 1;
+}
+
+/* ---- retry quota ---- */
+
+static laws_quota *check_quota(lua_State *L) { return luaL_checkudata(L, 1, LAWS_QUOTA_MT); }
+
+static int l_quota_new(lua_State *L) {
+  lua_Integer cap = luaL_optinteger(L, 1, 500);
+  laws_quota *q;
+  luaL_argcheck(L, cap >= 0 && cap <= 1000000000, 1, "capacity out of range");
+  q = lua_newuserdatauv(L, sizeof *q, 0);
+  luaL_setmetatable(L, LAWS_QUOTA_MT);
+  laws_quota_init(q, (int)cap);
+  return 1;
+}
+
+static int check_amount(lua_State *L, int idx) {
+  lua_Integer n = luaL_checkinteger(L, idx);
+  luaL_argcheck(L, n >= 0 && n <= 1000000000, idx, "amount out of range");
+  return (int)n;
+}
+
+static int l_quota_acquire(lua_State *L) {
+  laws_quota *q = check_quota(L);
+  lua_pushboolean(L, laws_quota_acquire(q, check_amount(L, 2)));
+  return 1;
+}
+
+static int l_quota_release(lua_State *L) {
+  laws_quota *q = check_quota(L);
+  laws_quota_release(q, check_amount(L, 2));
+  return 0;
+}
+
+static int l_quota_available(lua_State *L) {
+  lua_pushinteger(L, laws_quota_available(check_quota(L)));
+  return 1;
+}
+
+static int l_quota_capacity(lua_State *L) {
+  lua_pushinteger(L, check_quota(L)->capacity);
+  return 1;
+}
+
+/* ---- adaptive rate limiter ---- */
+
+static laws_ratelimiter *check_rl(lua_State *L) { return luaL_checkudata(L, 1, LAWS_RATELIMITER_MT); }
+
+static int l_ratelimiter_new(lua_State *L) {
+  double now = luaL_checknumber(L, 1);
+  laws_ratelimiter *rl = lua_newuserdatauv(L, sizeof *rl, 0);
+  luaL_setmetatable(L, LAWS_RATELIMITER_MT);
+  laws_ratelimiter_init(rl, now);
+  return 1;
+}
+
+static int l_ratelimiter_acquire(lua_State *L) {
+  laws_ratelimiter *rl = check_rl(L);
+  lua_pushnumber(L, laws_ratelimiter_acquire(rl, luaL_checknumber(L, 2)));
+  return 1;
+}
+
+static int l_ratelimiter_update(lua_State *L) {
+  laws_ratelimiter *rl = check_rl(L);
+  laws_ratelimiter_update(rl, luaL_checknumber(L, 2), lua_toboolean(L, 3));
+  return 0;
+}
+
+static int l_ratelimiter_state(lua_State *L) {
+  laws_ratelimiter *rl = check_rl(L);
+  lua_createtable(L, 0, 5);
+  lua_pushboolean(L, rl->enabled); lua_setfield(L, -2, "enabled");
+  lua_pushnumber(L, rl->max_rate); lua_setfield(L, -2, "max_rate");
+  lua_pushnumber(L, rl->fill_rate); lua_setfield(L, -2, "fill_rate");
+  lua_pushnumber(L, rl->measured); lua_setfield(L, -2, "measured_rate");
+  lua_pushnumber(L, rl->tokens); lua_setfield(L, -2, "tokens");
+  return 1;
+}
+
+static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods) {
+  luaL_newmetatable(L, mt);
+  lua_newtable(L);
+  luaL_setfuncs_compat(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, mt);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
 int laws_retry_open(lua_State *L) {
-  (void)L;
+  static const luaL_Reg funcs[] = {
+    { "monotonic", l_monotonic }, { "wall_time", l_wall_time }, { "sleep", l_sleep },
+    { "random_bytes", l_random_bytes }, { "uuid4", l_uuid4 }, { "rng_new", l_rng_new },
+    { "backoff_new", l_backoff_new }, { "quota_new", l_quota_new },
+    { "ratelimiter_new", l_ratelimiter_new }, { NULL, NULL }
+  };
+  static const luaL_Reg rng_m[] = { { "random", l_rng_random }, { NULL, NULL } };
+  static const luaL_Reg backoff_m[] = { { "next", l_backoff_next }, { "fork", l_backoff_fork }, { NULL, NULL } };
+  static const luaL_Reg quota_m[] = {
+    { "acquire", l_quota_acquire }, { "release", l_quota_release },
+    { "available", l_quota_available }, { "capacity", l_quota_capacity }, { NULL, NULL }
+  };
+  static const luaL_Reg rl_m[] = {
+    { "acquire", l_ratelimiter_acquire }, { "update", l_ratelimiter_update },
+    { "state", l_ratelimiter_state }, { NULL, NULL }
+  };
+  new_class(L, LAWS_RNG_MT, rng_m);
+  new_class(L, LAWS_BACKOFF_MT, backoff_m);
+  new_class(L, LAWS_QUOTA_MT, quota_m);
+  new_class(L, LAWS_RATELIMITER_MT, rl_m);
+  luaL_setfuncs_compat(L, funcs);
   return 0;
 }

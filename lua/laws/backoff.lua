@@ -1,0 +1,114 @@
+--- Built-in retry policies: callable objects, accepted wherever a policy closure is.
+--   policy(attempt, result, err) -> delay_seconds | nil   (attempt = attempts made so far)
+-- The schedule arithmetic is in C (csrc/backoff.c); this file checks options and keeps
+-- the per-call start time. laws.retry gives each call its own copy (`fork`), so one
+-- policy object can serve many calls, also concurrent ones. Called directly, an object
+-- restarts its clock when it sees attempt 1 (the first attempt's own duration is then
+-- not counted against max_elapsed).
+local core = require "laws.core"
+local runtime = require "laws.runtime"
+
+local M = {}
+
+local Policy = {}
+Policy.__index = Policy
+Policy.__name = "laws.backoff"
+
+function Policy:__call(attempt)
+  if type(attempt) ~= "number" then
+    error("laws.backoff: bad argument #1 'attempt' (number expected, got " .. type(attempt) .. ")", 2)
+  end
+  local now = runtime.now()
+  if not self._start or (attempt <= 1 and not self._forked) then self._start = now end
+  return self._c:next(attempt, now - self._start)
+end
+
+--- A copy for one call whose elapsed time counts from `start` (default: now).
+function Policy:fork(start)
+  return setmetatable({ _c = self._c:fork(), _start = start or runtime.now(), _forked = true,
+                        kind = self.kind, options = self.options }, Policy)
+end
+
+function Policy:__tostring()
+  local parts = {}
+  for k, v in pairs(self.options) do parts[#parts + 1] = k .. "=" .. tostring(v) end
+  table.sort(parts)
+  return "laws.backoff." .. self.kind .. "{" .. table.concat(parts, ", ") .. "}"
+end
+
+function M.is(v) return getmetatable(v) == Policy end
+
+local JITTERS = { none = true, full = true, equal = true, decorrelated = true }
+
+local function check(name, opts, allowed)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then error("laws.backoff." .. name .. ": options must be a table", 3) end
+  for k, v in pairs(opts) do
+    local rule = allowed[k]
+    if not rule then error("laws.backoff." .. name .. ": unknown option '" .. tostring(k) .. "'", 3) end
+    local ok
+    if rule == "jitter" then ok = type(v) == "string" and JITTERS[v]
+    elseif rule == "count" or rule == "seed" then ok = type(v) == "number" and v % 1 == 0 and (rule == "seed" or v >= 1)
+    else ok = type(v) == "number" and v >= 0 and v == v and v < math.huge end
+    if not ok then
+      local want = ({ jitter = "one of none, full, equal, decorrelated", count = "an integer >= 1",
+                      seed = "an integer" })[rule] or "a finite number >= 0"
+      error("laws.backoff." .. name .. ": option '" .. k .. "' must be " .. want .. " (got " .. tostring(v) .. ")", 3)
+    end
+  end
+  return opts
+end
+
+local function make(kind, base, opts, dflt_attempts)
+  local copy = {}
+  for k, v in pairs(opts) do copy[k] = v end
+  -- with neither bound given a policy must still end: the attempt default applies
+  local attempts = opts.max_attempts
+  if attempts == nil and opts.max_elapsed == nil then attempts = dflt_attempts end
+  local c = core.backoff_new{ kind = kind, base = base, cap = opts.cap, jitter = opts.jitter,
+                              max_attempts = attempts, max_elapsed = opts.max_elapsed, seed = opts.seed }
+  return setmetatable({ _c = c, kind = kind, options = copy }, Policy)
+end
+
+--- exponential{ base = 0.05, cap = 20, jitter = "full", max_attempts = 5, max_elapsed, seed }
+function M.exponential(opts)
+  opts = check("exponential", opts, { base = "num", cap = "num", jitter = "jitter", max_attempts = "count",
+                                      max_elapsed = "num", seed = "seed" })
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.cap = o.cap or 20
+  o.jitter = o.jitter or "full"
+  return make("exponential", opts.base or 0.05, o, 5)
+end
+
+--- constant{ delay = 1, max_attempts = 3, max_elapsed, seed }
+function M.constant(opts)
+  opts = check("constant", opts, { delay = "num", max_attempts = "count", max_elapsed = "num", seed = "seed" })
+  return make("constant", opts.delay or 1, opts, 3)
+end
+
+--- linear{ step = 1, cap, max_attempts = 3, max_elapsed, seed }: step x attempt
+function M.linear(opts)
+  opts = check("linear", opts, { step = "num", cap = "num", max_attempts = "count", max_elapsed = "num", seed = "seed" })
+  return make("linear", opts.step or 1, opts, 3)
+end
+
+-- The consistency policy: laws.retry's default, for "wait until my write is visible".
+-- Tuned with bench/30-consistency.sh (lag log-normal, median 100 ms, p95 1 s); see there
+-- and the figures in the comment below.
+M.CONSISTENCY = { base = 0.025, cap = 1, jitter = "equal", max_elapsed = 30 }
+
+--- consistency{ base, cap, jitter, max_elapsed, max_attempts, seed }: the default policy,
+-- with any of its numbers changed.
+function M.consistency(opts)
+  opts = check("consistency", opts, { base = "num", cap = "num", jitter = "jitter", max_attempts = "count",
+                                      max_elapsed = "num", seed = "seed" })
+  local o = {}
+  for k, v in pairs(M.CONSISTENCY) do o[k] = v end
+  for k, v in pairs(opts) do o[k] = v end
+  local p = make("exponential", o.base, o, nil)
+  p.kind = "consistency"
+  return p
+end
+
+return M
