@@ -68,6 +68,14 @@ describe("JSON error answers", function()
     assert.equal("HTTP status 503", empty.message)
   end)
 
+  it("reads an XML error document answered to a JSON API (front ends, emulators)", function()
+    local e = call_with({ status = 403, headers = { ["x-amzn-requestid"] = "r-x" }, body = '<?xml version="1.0"?>\n'
+      .. "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>sig</Message></Error></Errors></ErrorResponse>" }, "dynamodb")
+    assert.equal("SignatureDoesNotMatch", e.code)
+    assert.equal("sig", e.message)
+    assert.equal("r-x", e.request_id)
+  end)
+
   it("uses the model's error for the status when the answer names none", function()
     local e = call_with({ status = 410, body = "" }, nil, { model = REST, endpoint = "http://127.0.0.1:9" })
     assert.equal("WidgetGone", e.code)
