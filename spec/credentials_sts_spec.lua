@@ -90,6 +90,17 @@ describe("role credentials against moto (auth enforced)", function()
     assert.same({ "laws-creds-table" }, tables.TableNames)
   end)
 
+  it("works on its own: assume_role{} over any source provider", function()
+    local p = credentials.assume_role{ role_arn = ROLE .. "laws-hop2", role_session_name = "standalone",
+      source = credentials.assume_role{ role_arn = ROLE .. "laws-hop1",
+        source = { access_key_id = keys.user.id, secret_access_key = keys.user.secret },
+        sts_endpoint = url, region = "us-east-1" },
+      sts_endpoint = url, region = "us-east-1" }
+    assert.equal("arn:aws:sts::123456789012:assumed-role/laws-hop2/standalone", caller(assert(p:get())))
+    assert.has_error(function() credentials.assume_role{ source = p } end)
+    assert.has_error(function() credentials.assume_role{ role_arn = "x" } end)
+  end)
+
   it("is what laws.client uses for a profile option", function()
     local ddb = laws.client("dynamodb", { region = "us-east-1", endpoint = url, profile = "hop2" })
     assert.same({ "laws-creds-table" }, assert(ddb:ListTables{}).TableNames)
