@@ -11,7 +11,10 @@ local function start_moto()
   local ok, servers = pcall(require, "spec.support.servers")
   if ok and type(servers) == "table" and servers.moto then
     local m = servers.moto()
-    return m, { access_key_id = m.access_key_id, secret_access_key = m.secret_access_key }
+    local id, secret = m.access_key_id, m.secret_access_key
+    if not id and m.ready then id, secret = m.ready:match("^%d+ (%S+) (%S+)") end
+    if id then return m, { access_key_id = id, secret_access_key = secret } end
+    m.stop()  -- a moto without a ready-made IAM key: use ours
   end
   local m = proc.start({ "python3", "spec/support/client_moto.py" }, { name = "moto", timeout = 90 })
   local _, id, secret = m.ready:match("^(%d+) (%S+) (%S+)")
@@ -58,7 +61,7 @@ describe("DynamoDB and STS against moto with auth enforced", function()
     local q = assert(d:Query{ TableName = "laws-spec", KeyConditionExpression = "pk = :p AND sk >= :s",
       ExpressionAttributeValues = { [":p"] = { S = "case" }, [":s"] = { N = "2" } } })
     assert.equal(2, q.Count)
-    assert.equal("integer", math.type(q.Count))
+    if math.type then assert.equal("integer", math.type(q.Count)) end
     assert.equal("2", q.Items[1].sk.N)
     assert.equal("3", q.Items[2].sk.N)
     local missing, err = d:GetItem{ TableName = "no-such-table", Key = { pk = { S = "x" } } }

@@ -46,9 +46,9 @@ local function uuid4()
     f:close()
   end
   local bytes = { b:byte(1, 16) }
-  bytes[7] = (bytes[7] & 0x0F) | 0x40
-  bytes[9] = (bytes[9] & 0x3F) | 0x80
-  local hex = string.format(string.rep("%02x", 16), table.unpack(bytes))
+  bytes[7] = bytes[7] % 16 + 0x40   -- version 4
+  bytes[9] = bytes[9] % 64 + 0x80   -- RFC 4122 variant
+  local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
   return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
 end
 M.uuid4 = uuid4
