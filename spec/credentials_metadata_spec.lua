@@ -170,9 +170,33 @@ describe("metadata endpoints", function()
 
     it("gives the region to laws.config.region last", function()
       assert.same({ "eu-west-3", "imds" }, { config.region() })
+      -- a client's own endpoint and timeout are not taken for the metadata service's
+      assert.same({ "eu-west-3", "imds" }, { config.region{ endpoint = "http://127.0.0.1:9", timeout = 30 } })
       env.AWS_REGION = "us-east-1"
       assert.same({ "us-east-1", "env" }, { config.region() })
     end)
+  end)
+
+  describe("as credential_source of a role profile", function()
+    for _, case in ipairs{ { "EcsContainer", "^/container/" }, { "Ec2InstanceMetadata", "^/latest/" } } do
+      it(case[1] .. " supplies the source credentials for AssumeRole", function()
+        local dir = fakeenv.tmpdir()
+        fakeenv.write(dir .. "/config", "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/x\n"
+          .. "credential_source = " .. case[1] .. "\n")
+        env.AWS_CONFIG_FILE = dir .. "/config"
+        env.AWS_CONTAINER_CREDENTIALS_FULL_URI = base .. "/container/creds"
+        env.AWS_REGION = "us-east-1"
+        env.AWS_ENDPOINT_URL_STS = base .. "/not-sts"     -- the stand-in is no STS: the call fails after
+        local c, err = credentials.profile{ profile = "r" }:get()
+        assert.is_nil(c)
+        assert.is_table(err)
+        assert.are_not.equal("CredentialsNotFound", err.code)
+        local log = server_log()
+        assert.matches(case[2], log[1].path)
+        assert.equal("/not-sts/", log[#log].path)
+        fakeenv.cleanup()
+      end)
+    end
   end)
 
   describe("container provider", function()

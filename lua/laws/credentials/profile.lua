@@ -29,7 +29,9 @@ end
 
 local credential_sources = {
   Environment = function() return C.env() end,
-  Ec2InstanceMetadata = function(o) return C.imds(o) end,
+  Ec2InstanceMetadata = function(o)
+    return C.imds{ profile = o.profile, config_file = o.config_file, credentials_file = o.credentials_file }
+  end,
   EcsContainer = function() return C.container() end,
 }
 
