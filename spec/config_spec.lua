@@ -176,6 +176,27 @@ describe("laws.config", function()
     end)
   end)
 
+  describe("robustness", function()
+    it("never raises on random input: a table of sections or a ConfigFileError with a line number", function()
+      local alphabet = { "[", "]", "=", "#", ";", " ", "\t", "\n", "\r", "a", "B", "profile ", "key", "\"" }
+      math.randomseed(20261126)
+      for _ = 1, 3000 do
+        local parts = {}
+        for j = 1, math.random(0, 40) do parts[j] = alphabet[math.random(#alphabet)] end
+        local text = table.concat(parts)
+        local ok, sections, err = pcall(config.parse, text, "fuzz")
+        assert(ok, sections)
+        if sections then
+          assert.is_table(sections)
+        else
+          assert.equal("ConfigFileError", err.code)
+          local lines = select(2, text:gsub("\n", "")) + 1
+          assert.is_true(err.line >= 1 and err.line <= lines)
+        end
+      end
+    end)
+  end)
+
   describe("profile selection", function()
     it("uses the option, then AWS_PROFILE, then AWS_DEFAULT_PROFILE, then default", function()
       files("[default]\nregion = d\n[profile a]\nregion = a\n[profile b]\nregion = b\n[profile c]\nregion = c\n")

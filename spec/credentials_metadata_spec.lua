@@ -142,6 +142,16 @@ describe("metadata endpoints", function()
       assert.matches("HTTP 403", err.message)
     end)
 
+    it("defaults to 169.254.169.254, or [fd00:ec2::254] in IPv6 mode", function()
+      local imds = require "laws.credentials.imds"
+      fakeenv.set{}
+      assert.equal("http://169.254.169.254", imds.client().endpoint)
+      fakeenv.set{ AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE = "IPv6" }
+      assert.equal("http://[fd00:ec2::254]", imds.client().endpoint)
+      fakeenv.set{ AWS_EC2_METADATA_SERVICE_ENDPOINT = "http://127.0.0.1:1234/" }
+      assert.equal("http://127.0.0.1:1234", imds.client().endpoint)
+    end)
+
     it("reads the endpoint from the profile when the variable is not set", function()
       local dir = fakeenv.tmpdir()
       fakeenv.write(dir .. "/config", "[default]\nec2_metadata_service_endpoint = " .. base .. "\n")
