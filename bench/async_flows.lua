@@ -16,7 +16,7 @@ end
 --- Domain + template (+ the title field they need); returns domainId, templateId.
 function M.setup(c)
   local d = assert(c:CreateDomain{ name = "bench-" .. tostring(runtime.now()):gsub("%.", "") })
-  local f = assert(c:CreateField{ domainId = d.domainId, name = "title", type = "Text" })
+  local f = assert(c:CreateField{ domainId = d.domainId, name = "bench_subject", type = "Text" })
   local t = assert(c:CreateTemplate{ domainId = d.domainId, name = "t", status = "Active",
                                      requiredFields = { { fieldId = f.fieldId } } })
   return d.domainId, t.templateId, f.fieldId
