@@ -29,7 +29,9 @@ from standin_faults import Faults  # noqa: E402
 from standin_model import ApiError, Model  # noqa: E402
 from standin_services import Lag, Store  # noqa: E402
 
-DEFAULT_KEY = ("AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn", None)
+# Keys known when no --key is given: a long-term key, and temporary credentials with a token.
+DEFAULT_KEYS = [("AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn", None),
+                ("ASIASTANDIN", "standin/temporary/SECRET+abcdefghij0123456789", "standin-session-token//+=")]
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 402: "Payment Required",
            403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
@@ -68,7 +70,7 @@ class Stats:
 
 class App:
     def __init__(self, args):
-        keys = [DEFAULT_KEY] if not args.key else [tuple((k.split(":", 2) + [None])[:3]) for k in args.key]
+        keys = DEFAULT_KEYS if not args.key else [tuple((k.split(":", 2) + [None])[:3]) for k in args.key]
         self.keys = {k[0]: (k[1], k[2] or None) for k in keys}
         self.verifier = Verifier(self.keys, None if args.region == "any" else args.region)
         self.models = {name: Model(name) for name in ("cases", "profile")}
@@ -114,8 +116,9 @@ class App:
         return e.status, self.response(e.status, headers, json.dumps(body).encode(), close)
 
     # ---- dispatch ----------------------------------------------------------------------
-    async def handle(self, conn, method, target, headers, body):
-        """-> bytes to write, or None when the connection was dropped on purpose."""
+    def handle(self, conn, method, target, headers, body):
+        """-> bytes to write, None when the connection was dropped on purpose, or
+        (delay, continuation) for a slow response: the connection calls continuation() later."""
         path, _, query = target.partition("?")
         if path.startswith("/_standin/"):
             return self.control(method, path, query, body)
@@ -173,7 +176,10 @@ class App:
                 out = self.response(status, {"Content-Type": "text/html"}, junk)
                 return self._finish(entry, status, out)
             if k == "slow":
-                await asyncio.sleep(rule.delay)
+                return rule.delay, lambda: self.finish_op(conn, entry, rule, model, op, labels, qs, headers, body)
+        return self.finish_op(conn, entry, rule, model, op, labels, qs, headers, body)
+
+    def finish_op(self, conn, entry, rule, model, op, labels, qs, headers, body):
         status, out = self.run_op(model, op, labels, qs, headers, body)
         entry["status"] = status
         if rule is not None and rule.kind == "reset_after":
@@ -320,29 +326,19 @@ class Conn(asyncio.Protocol):
                 self.write_and_close(req)
                 return
             method, target, headers, body, keep = req
-            coro = self.app.handle(self, method, target, headers, body)
-            try:
-                out = coro.send(None)    # most requests complete without awaiting
-            except StopIteration as stop:
-                self.emit(stop.value, keep)
-                continue
-            self.busy = True
-            asyncio.ensure_future(self.resume(coro, out, keep))
-            return
+            out = self.app.handle(self, method, target, headers, body)
+            if isinstance(out, tuple):   # slow response: pause this connection, serve others
+                self.busy = True
+                asyncio.get_running_loop().call_later(out[0], self.resume, out[1], keep)
+                return
+            self.emit(out, keep)
 
-    async def resume(self, coro, pending, keep):
-        try:
-            while True:
-                await pending
-                try:
-                    pending = coro.send(None)
-                except StopIteration as stop:
-                    self.emit(stop.value, keep)
-                    break
-        finally:
-            self.busy = False
-        if not self.closed:
-            self.pump()
+    def resume(self, cont, keep):
+        self.busy = False
+        if self.closed:
+            return
+        self.emit(cont(), keep)
+        self.pump()
 
     def emit(self, out, keep):
         if out is None or self.closed:

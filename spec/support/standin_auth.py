@@ -2,12 +2,14 @@
 exactly the headers the client says it signed, botocore.auth.SigV4Auth recomputes canonical
 request, string to sign and signature for the known secret, and the result is compared in
 constant time. Failures are answered with AWS's codes and messages (403)."""
+import calendar
 import hmac
 import re
 import time
+from hashlib import sha256
 from urllib.parse import unquote, urlsplit
 
-from botocore.auth import SigV4Auth
+from botocore.auth import EMPTY_SHA256_HASH, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -25,9 +27,12 @@ def _fmt(t):
 
 
 def _parse_amz_date(s):
+    if len(s) != 16 or s[8] != "T" or s[15] != "Z":
+        return None
     try:
-        return float(time.mktime(time.strptime(s, "%Y%m%dT%H%M%SZ")) - time.timezone)
-    except (ValueError, OverflowError):
+        return float(calendar.timegm((int(s[0:4]), int(s[4:6]), int(s[6:8]), int(s[9:11]), int(s[11:13]),
+                                      int(s[13:15]), 0, 0, 0)))
+    except ValueError:
         return None
 
 
@@ -36,9 +41,14 @@ def _deny(code, message, status=403):
 
 
 class CachingSigV4(SigV4Auth):
-    """botocore's SigV4Auth, with the signing key (4 HMACs) cached per secret/date/region/service.
-    The key derivation itself is botocore's _sign chain, done once."""
+    """botocore's SigV4Auth, with the signing key (4 HMACs) cached per secret/date/region/service
+    (the derivation is botocore's _sign chain, done once), and the body hashed straight from the
+    bytes received (what payload() computes after AWSRequest.prepare(), without preparing)."""
     _keys = {}
+
+    def payload(self, request):
+        data = request.data
+        return sha256(data).hexdigest() if data else EMPTY_SHA256_HASH
 
     def signature(self, string_to_sign, request):
         k = (self.credentials.secret_key, request.context["timestamp"][0:8], self._region_name, self._service_name)

@@ -34,6 +34,21 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+TYPE_CHECKS = {
+    "structure": lambda v: isinstance(v, dict),
+    "list": lambda v: isinstance(v, list),
+    "map": lambda v: isinstance(v, dict),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "double": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "timestamp": lambda v: isinstance(v, (int, float, str)) and not isinstance(v, bool),
+    "blob": lambda v: isinstance(v, str),
+}
+
+
 class Operation:
     def __init__(self, service, name, spec, shapes):
         self.service, self.name, self.spec, self.shapes = service, name, spec, shapes
@@ -56,6 +71,7 @@ class Operation:
                 rx += re.escape(part)
                 literal += len(part)
         self.regex = re.compile("^" + rx + "$")
+        self.segments = None if "+}" in path else path.count("/")
         self.literal = literal
         self.input = shapes.get(spec["input"]["shape"]) if "input" in spec else {"members": {}}
         self.output = shapes.get(spec["output"]["shape"]) if "output" in spec else {"members": {}}
@@ -87,6 +103,11 @@ class Model:
         self.ops = {n: Operation(signing_name, n, o, self.shapes) for n, o in m["operations"].items()}
         # most specific route first: more literal characters, then fewer labels
         self.routes = sorted(self.ops.values(), key=lambda o: (-o.literal, len(o.labels)))
+        # bucket by method and segment count (greedy labels go everywhere) so a lookup tries few
+        self.buckets = {}
+        for o in self.routes:
+            self.buckets.setdefault((o.method, o.segments), []).append(o)
+        self.greedy = [o for o in self.routes if o.segments is None]
         # the error shape's message member ("message" in Cases, "Message" in Profiles)
         self.message_member = "message"
         for s in self.shapes.values():
@@ -96,7 +117,8 @@ class Model:
         self.validation_code = "ValidationException" if "ValidationException" in self.shapes else "BadRequestException"
 
     def route(self, method, path, query):
-        for op in self.routes:
+        cands = self.buckets.get((method, path.count("/")), [])
+        for op in (cands + self.greedy if self.greedy else cands):
             labels = op.match(method, path, query)
             if labels is not None:
                 return op, labels
@@ -156,20 +178,8 @@ class Model:
     def validate(self, shape, value, where):
         """Check value against shape; raises the service's validation error naming the member."""
         t = shape["type"]
-        ok = {
-            "structure": lambda v: isinstance(v, dict),
-            "list": lambda v: isinstance(v, list),
-            "map": lambda v: isinstance(v, dict),
-            "string": lambda v: isinstance(v, str),
-            "boolean": lambda v: isinstance(v, bool),
-            "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "double": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-            "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-            "timestamp": lambda v: isinstance(v, (int, float, str)) and not isinstance(v, bool),
-            "blob": lambda v: isinstance(v, str),
-        }.get(t, lambda v: True)
-        if not ok(value):
+        ok = TYPE_CHECKS.get(t)
+        if ok is not None and not ok(value):
             raise self.bad("1 validation error detected: Value at '%s' failed to satisfy constraint: "
                            "Member must be of type %s" % (where, t))
         if t == "structure":
