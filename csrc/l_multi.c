@@ -216,7 +216,15 @@ static int l_count(lua_State *L) {
   return 1;
 }
 
+/* m:connects() -> connections opened so far (keep-alive reuse shows as few) */
+static int l_connects(lua_State *L) {
+  lmulti *u = check_open(L);
+  lua_pushinteger(L, (lua_Integer)laws_http_session_connects(u->session));
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
+  { "connects", l_connects },
   { "submit", l_submit }, { "cancel", l_cancel }, { "poll", l_poll }, { "done", l_done },
   { "fds", l_fds }, { "timeout", l_timeout }, { "count", l_count }, { "close", l_close },
   { NULL, NULL }
