@@ -181,21 +181,23 @@ static int l_done(lua_State *L) {
   }
 }
 
-/* m:fds() -> { { fd = n, read = bool, write = bool }, ... } */
+/* m:fds() -> { { fd = n, read = bool, write = bool, id = n }, ... } */
 static int l_fds(lua_State *L) {
   lmulti *u = check_open(L);
-  laws_multi_fd fds[256];
-  size_t i, n = laws_multi_fds(u->m, fds, 256);
-  if (n > 256) n = 256;
+  size_t i, n = laws_multi_fds(u->m, NULL, 0);
+  laws_multi_fd *fds = lua_newuserdatauv(L, (n ? n : 1) * sizeof *fds, 0);  /* scratch, GC'd */
+  n = laws_multi_fds(u->m, fds, n);
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushinteger(L, fds[i].fd);
     lua_setfield(L, -2, "fd");
     lua_pushboolean(L, fds[i].events & LAWS_FD_READ);
     lua_setfield(L, -2, "read");
     lua_pushboolean(L, fds[i].events & LAWS_FD_WRITE);
     lua_setfield(L, -2, "write");
+    lua_pushinteger(L, (lua_Integer)fds[i].id);
+    lua_setfield(L, -2, "id");
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;

@@ -19,6 +19,8 @@
 struct laws_multi {
   CURLM *multi;
   struct pollfd *pfd;      /* watched sockets */
+  unsigned *pid;           /* pid[i]: registration id of pfd[i] (see laws_multi_fd) */
+  unsigned next_id;
   size_t npfd, cappfd;
   int *slot;               /* slot[fd] = index in pfd + 1, 0: not watched */
   size_t capslot;
@@ -75,6 +77,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
     if (i >= 0) {
       ep_update(m, EPOLL_CTL_DEL, s, 0);
       m->slot[s] = 0;
+      m->pid[i] = m->pid[m->npfd - 1];
       m->pfd[i] = m->pfd[--m->npfd];
       if ((size_t)i < m->npfd) m->slot[m->pfd[i].fd] = i + 1;
     }
@@ -86,12 +89,17 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
     if (m->npfd == m->cappfd) {
       size_t cap = m->cappfd ? m->cappfd * 2 : 16;
       struct pollfd *p = realloc(m->pfd, cap * sizeof *p);
+      unsigned *q;
       if (p == NULL) return -1;
       m->pfd = p;
+      q = realloc(m->pid, cap * sizeof *q);
+      if (q == NULL) return -1;
+      m->pid = q;
       m->cappfd = cap;
     }
     i = (int)m->npfd++;
     m->pfd[i].fd = s;
+    m->pid[i] = ++m->next_id;
     m->slot[s] = i + 1;
     ep_update(m, EPOLL_CTL_ADD, s, ev);
   } else if (m->pfd[i].events != ev) {
@@ -132,6 +140,7 @@ void laws_multi_free(laws_multi *m) {
   curl_multi_cleanup(m->multi);
   if (m->epfd >= 0) close(m->epfd);
   free(m->slot);
+  free(m->pid);
   free(m->pfd);
   free(m);
 }
@@ -249,6 +258,7 @@ size_t laws_multi_fds(const laws_multi *m, laws_multi_fd *out, size_t max) {
   size_t i;
   for (i = 0; i < m->npfd && i < max; i++) {
     out[i].fd = m->pfd[i].fd;
+    out[i].id = m->pid[i];
     out[i].events = ((m->pfd[i].events & POLLIN) ? LAWS_FD_READ : 0) |
                     ((m->pfd[i].events & POLLOUT) ? LAWS_FD_WRITE : 0);
   }
