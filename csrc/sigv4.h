@@ -17,6 +17,8 @@ typedef struct {
 void laws_buf_add(laws_buf *b, const void *s, size_t n);
 void laws_buf_addc(laws_buf *b, char c);
 void laws_buf_adds(laws_buf *b, const char *s);
+/* http.c also defines laws_buf_free (its own laws_buf): keep the linker symbols apart. */
+#define laws_buf_free laws_sigv4_buf_free
 void laws_buf_free(laws_buf *b); /* wipes, then frees */
 
 typedef struct {
