@@ -3,7 +3,7 @@
  * m:done(). Nothing here calls Lua functions, so a coroutine may yield around every call. */
 #include "laws_lua.h"
 #include "multi.h"
-#include "http.h"
+#include "l_http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +13,11 @@
 typedef struct {
   laws_multi *m;
   laws_http_session *session;  /* connections, DNS and TLS sessions shared by every task */
-  int ref;                     /* registry table: transfer id -> lightuserdata xrec* */
+  int xref;                    /* registry table: transfer id -> lightuserdata xrec* */
+  int aref;                    /* registry table: transfer id -> request body (libcurl reads it in place) */
   lua_Integer next_id;
 } lmulti;
 
-/* One transfer and a private copy of its request (http.c reads it until the end). */
 typedef struct xrec {
   laws_http_xfer x;            /* first member: CURLINFO_PRIVATE points here */
   laws_http_req req;
@@ -30,8 +30,6 @@ static lmulti *check_open(lua_State *L) {
   return u;
 }
 
-static void push_xfers(lua_State *L, lmulti *u) { lua_rawgeti(L, LUA_REGISTRYINDEX, u->ref); }
-
 static void xrec_free(lmulti *u, xrec *r) {
   if (r->x.easy != NULL) laws_multi_remove(u->m, r->x.easy);
   laws_http_xfer_cleanup(&r->x);
@@ -41,20 +39,23 @@ static void xrec_free(lmulti *u, xrec *r) {
 static int l_new(lua_State *L) {
   lmulti *u = lua_newuserdatauv(L, sizeof *u, 0);
   memset(u, 0, sizeof *u);
-  u->ref = LUA_NOREF;
+  u->xref = u->aref = LUA_NOREF;
   luaL_setmetatable(L, LAWS_MULTI_MT);
   lua_newtable(L);
-  u->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  u->xref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  u->aref = luaL_ref(L, LUA_REGISTRYINDEX);
   u->session = laws_http_session_new();
   u->m = laws_multi_new();
   if (u->m == NULL || u->session == NULL) return luaL_error(L, "laws.multi: out of memory");
   return 1;
 }
 
+/* One idempotent release for close and __gc: every transfer leaves the multi, then all is freed. */
 static int l_close(lua_State *L) {
   lmulti *u = luaL_checkudata(L, 1, LAWS_MULTI_MT);
-  if (u->m != NULL && u->ref != LUA_NOREF) {
-    push_xfers(L, u);
+  if (u->m != NULL && u->xref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, u->xref);
     lua_pushnil(L);
     while (lua_next(L, -2) != 0) {
       xrec_free(u, lua_touserdata(L, -1));
@@ -66,144 +67,71 @@ static int l_close(lua_State *L) {
   u->m = NULL;
   if (u->session != NULL) laws_http_session_free(u->session);
   u->session = NULL;
-  if (u->ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, u->ref);
-  u->ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, u->xref);
+  luaL_unref(L, LUA_REGISTRYINDEX, u->aref);
+  u->xref = u->aref = LUA_NOREF;
   return 0;
 }
 
-static int clean(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
-  return 1;
-}
-
-/* Visits every (name, value) of req.headers (a value may be a list: repeated header). With
- * out == NULL it only validates and measures; otherwise it writes "Name: value" lines. */
-static size_t walk_headers(lua_State *L, int t, char *out, const char **lines, size_t *count) {
-  size_t total = 0;
-  *count = 0;
-  lua_pushnil(L);
-  while (lua_next(L, t) != 0) {
-    int j, n = 1, islist = lua_istable(L, -1);
-    size_t nl, vl;
-    const char *name, *v;
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_argerror(L, 2, "header names must be strings");
-    name = lua_tolstring(L, -2, &nl);
-    if (nl == 0 || !clean(name, nl) || memchr(name, ':', nl)) luaL_argerror(L, 2, "bad header name");
-    if (islist) n = (int)lua_rawlen(L, -1);
-    for (j = 1; j <= n; j++) {
-      if (islist) lua_rawgeti(L, -1, j); else lua_pushvalue(L, -1);
-      if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-        luaL_argerror(L, 2, "header values must be strings");
-      v = lua_tolstring(L, -1, &vl);
-      if (!clean(v, vl)) luaL_argerror(L, 2, "header values must not contain CR, LF or NUL");
-      if (out != NULL) {
-        lines[*count] = out + total;
-        memcpy(out + total, name, nl);
-        memcpy(out + total + nl, ": ", 2);
-        memcpy(out + total + nl + 2, v, vl);
-        out[total + nl + 2 + vl] = '\0';
-      }
-      total += nl + 2 + vl + 1;
-      (*count)++;
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
-  return total;
-}
-
-static long opt_ms(lua_State *L, int idx, const char *k) {
-  lua_Number s;
-  lua_getfield(L, idx, k);
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER) luaL_argerror(L, 2, k);
-  s = lua_isnil(L, -1) ? 0 : lua_tonumber(L, -1);
+static void set_ref(lua_State *L, int ref, lua_Integer id, int vidx) {
+  vidx = lua_absindex(L, vidx);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_pushvalue(L, vidx);
+  lua_rawseti(L, -2, (int)id);
   lua_pop(L, 1);
-  return s > 0 ? (long)(s * 1000.0 + 0.5) : 0;
 }
 
-static void push_errinfo(lua_State *L, CURLcode code, const char *message) {
-  lua_createtable(L, 0, 3);
-  lua_pushstring(L, laws_http_code_name(code));
-  lua_setfield(L, -2, "code");
-  lua_pushstring(L, message);
-  lua_setfield(L, -2, "message");
-  lua_pushinteger(L, (lua_Integer)code);
-  lua_setfield(L, -2, "curl_code");
-}
-
-/* m:submit(req) -> id | nil, errinfo.  req as for laws.http.request. */
+/* m:submit(req [, session]) -> id | nil, err.  req as for laws.http.request (read by the http
+ * binding, so both transports accept the same tables); session: a laws.http session whose
+ * defaults (timeout, connect_timeout, ca_file) apply. Connections live in the multi's own
+ * session, so closing a client's session never pulls one from under a running transfer. */
 static int l_submit(lua_State *L) {
   lmulti *u = check_open(L);
-  size_t ul = 0, bl = 0, hl = 0, nh = 0, total;
-  const char *url, *method, *body = NULL;
+  laws_http_req req;
   xrec *r;
-  char *mem;
   CURLcode rc;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  lua_getfield(L, 2, "url");                 /* 3 */
-  if (lua_type(L, 3) != LUA_TSTRING) return luaL_argerror(L, 2, "url (string) required");
-  url = lua_tolstring(L, 3, &ul);
-  if (!clean(url, ul)) return luaL_argerror(L, 2, "bad url");
-  lua_getfield(L, 2, "method");              /* 4 */
-  if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TSTRING) return luaL_argerror(L, 2, "method must be a string");
-  method = lua_isnil(L, 4) ? "GET" : lua_tostring(L, 4);
-  lua_getfield(L, 2, "body");                /* 5 */
-  if (!lua_isnil(L, 5)) {
-    if (lua_type(L, 5) != LUA_TSTRING) return luaL_argerror(L, 2, "body must be a string");
-    body = lua_tolstring(L, 5, &bl);
-  }
-  lua_getfield(L, 2, "headers");             /* 6 */
-  if (!lua_isnil(L, 6) && !lua_istable(L, 6)) return luaL_argerror(L, 2, "headers must be a table");
-  if (lua_istable(L, 6)) hl = walk_headers(L, 6, NULL, NULL, &nh);
-  total = sizeof *r + nh * sizeof(char *) + ul + 1 + strlen(method) + 1 + bl + 1 + hl;
-  r = calloc(1, total);
-  if (r == NULL) {
-    lua_pushnil(L);
-    push_errinfo(L, CURLE_OUT_OF_MEMORY, "out of memory");
-    return 2;
-  }
-  mem = (char *)(r + 1) + nh * sizeof(char *);
-  r->req.headers = (const char *const *)(r + 1);
-  if (nh > 0) walk_headers(L, 6, mem, (const char **)(r + 1), &nh);
-  r->req.nheaders = nh;
-  mem += hl;
-  memcpy(mem, url, ul + 1); r->req.url = mem; mem += ul + 1;
-  strcpy(mem, method); r->req.method = mem; mem += strlen(method) + 1;
-  if (body != NULL) { memcpy(mem, body, bl); r->req.body = mem; r->req.body_len = bl; }
-  r->req.timeout_ms = opt_ms(L, 2, "timeout");
-  r->req.connect_timeout_ms = opt_ms(L, 2, "connect_timeout");
+  int sidx = lua_isnoneornil(L, 3) ? 0 : 3;
+  if (sidx) laws_lhttp_checksession(L, 3);
+  laws_lhttp_checkreq(L, 2, sidx, &req);   /* raises on misuse; pushes a scratch value */
+  r = calloc(1, sizeof *r);
+  if (r == NULL) return luaL_error(L, "laws.multi: out of memory");
+  r->req = req;
   rc = laws_http_xfer_init(&r->x, u->session, &r->req);
   if (rc == CURLE_OK && laws_multi_add(u->m, r->x.easy) != CURLM_OK) {
     rc = CURLE_FAILED_INIT;
     strcpy(r->x.errbuf, "could not add the transfer to the multi handle");
   }
   if (rc != CURLE_OK) {
-    lua_pushnil(L);
-    push_errinfo(L, rc, r->x.errbuf[0] ? r->x.errbuf : curl_easy_strerror(rc));
+    laws_http_res res;
+    int n;
+    laws_http_xfer_result(&r->x, rc, &res);
+    n = laws_lhttp_pushresult(L, &res);
     laws_http_xfer_cleanup(&r->x);
     free(r);
-    return 2;
+    return n;
   }
   r->id = ++u->next_id;
-  push_xfers(L, u);
   lua_pushlightuserdata(L, r);
-  lua_rawseti(L, -2, (int)r->id);
+  set_ref(L, u->xref, r->id, -1);
+  lua_getfield(L, 2, "body");
+  set_ref(L, u->aref, r->id, -1);
   lua_pushinteger(L, r->id);
   return 1;
 }
 
 static xrec *take(lua_State *L, lmulti *u, lua_Integer id) {
   xrec *r;
-  push_xfers(L, u);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, u->xref);
   lua_rawgeti(L, -1, (int)id);
   r = lua_touserdata(L, -1);
   lua_pop(L, 1);
   if (r != NULL) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (int)id);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, u->aref);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (int)id);
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
   return r;
@@ -230,27 +158,7 @@ static int l_poll(lua_State *L) {
   return 1;
 }
 
-static void push_headers(lua_State *L, const laws_http_res *res) {
-  const char *p = res->head ? res->head->p : NULL;
-  size_t i;
-  lua_createtable(L, 0, (int)res->nhead);
-  for (i = 0; p != NULL && i < res->nhead; i++) {
-    const char *name = p, *v = p + strlen(p) + 1;
-    p = v + strlen(v) + 1;
-    lua_getfield(L, -1, name);
-    if (lua_isnil(L, -1)) {
-      lua_pop(L, 1);
-      lua_pushstring(L, v);
-    } else {  /* repeated: ", " as HTTP allows; set-cookie values contain commas */
-      lua_pushstring(L, strcmp(name, "set-cookie") == 0 ? "\n" : ", ");
-      lua_pushstring(L, v);
-      lua_concat(L, 3);
-    }
-    lua_setfield(L, -2, name);
-  }
-}
-
-/* m:done() -> id, res | id, nil, errinfo | nothing (no finished transfer) */
+/* m:done() -> id, res | id, nil, err | nothing (no finished transfer) */
 static int l_done(lua_State *L) {
   lmulti *u = check_open(L);
   for (;;) {
@@ -259,46 +167,37 @@ static int l_done(lua_State *L) {
     laws_http_xfer *x = NULL;
     laws_http_res res;
     xrec *r;
+    int n;
     if (e == NULL) return 0;
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
     if (x == NULL) continue;
     r = (xrec *)x;
     take(L, u, r->id);
-    laws_http_xfer_result(x, rc, &res);
     lua_pushinteger(L, r->id);
-    if (res.code != CURLE_OK) {
-      lua_pushnil(L);
-      push_errinfo(L, res.code, res.message);
-      xrec_free(u, r);
-      return 3;
-    }
-    lua_createtable(L, 0, 3);
-    lua_pushinteger(L, res.status);
-    lua_setfield(L, -2, "status");
-    push_headers(L, &res);
-    lua_setfield(L, -2, "headers");
-    lua_pushlstring(L, res.body && res.body->len ? res.body->p : "", res.body ? res.body->len : 0);
-    lua_setfield(L, -2, "body");
+    laws_http_xfer_result(x, rc, &res);
+    n = laws_lhttp_pushresult(L, &res);
     xrec_free(u, r);
-    return 2;
+    return n + 1;
   }
 }
 
-/* m:fds() -> { { fd = n, read = bool, write = bool }, ... } */
+/* m:fds() -> { { fd = n, read = bool, write = bool, id = n }, ... } */
 static int l_fds(lua_State *L) {
   lmulti *u = check_open(L);
-  laws_multi_fd fds[256];
-  size_t i, n = laws_multi_fds(u->m, fds, 256);
-  if (n > 256) n = 256;
+  size_t i, n = laws_multi_fds(u->m, NULL, 0);
+  laws_multi_fd *fds = lua_newuserdatauv(L, (n ? n : 1) * sizeof *fds, 0);  /* scratch, GC'd */
+  n = laws_multi_fds(u->m, fds, n);
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushinteger(L, fds[i].fd);
     lua_setfield(L, -2, "fd");
     lua_pushboolean(L, fds[i].events & LAWS_FD_READ);
     lua_setfield(L, -2, "read");
     lua_pushboolean(L, fds[i].events & LAWS_FD_WRITE);
     lua_setfield(L, -2, "write");
+    lua_pushinteger(L, (lua_Integer)fds[i].id);
+    lua_setfield(L, -2, "id");
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
@@ -319,7 +218,15 @@ static int l_count(lua_State *L) {
   return 1;
 }
 
+/* m:connects() -> connections opened so far (keep-alive reuse shows as few) */
+static int l_connects(lua_State *L) {
+  lmulti *u = check_open(L);
+  lua_pushinteger(L, (lua_Integer)laws_http_session_connects(u->session));
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
+  { "connects", l_connects },
   { "submit", l_submit }, { "cancel", l_cancel }, { "poll", l_poll }, { "done", l_done },
   { "fds", l_fds }, { "timeout", l_timeout }, { "count", l_count }, { "close", l_close },
   { NULL, NULL }

@@ -12,7 +12,9 @@ typedef struct laws_multi laws_multi;
 
 #define LAWS_FD_READ 1
 #define LAWS_FD_WRITE 2
-typedef struct laws_multi_fd { int fd; int events; } laws_multi_fd;
+/* id changes whenever libcurl starts watching a socket anew: an fd number closed and reused by
+ * a new connection between two calls shows as a new id, so an event loop re-registers it. */
+typedef struct laws_multi_fd { int fd; int events; unsigned id; } laws_multi_fd;
 
 laws_multi *laws_multi_new(void);
 /* The caller removes its transfers first (laws_multi_remove). */

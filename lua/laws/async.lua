@@ -316,7 +316,8 @@ function M.timeout()
 end
 
 --- For external event loops: the sockets libcurl waits on, as a list of
--- { fd = n, read = bool, write = bool }. Call step(0) when one is ready or timeout() elapsed.
+-- { fd = n, read = bool, write = bool, id = n } (id changes when an fd number is reused by a
+-- new connection: re-register it). Call step(0) when one is ready or timeout() elapsed.
 function M.fds()
   if not io then return {} end
   return io:fds()

@@ -230,7 +230,9 @@ function M.region(opts)
   local tried = "option, AWS_REGION, AWS_DEFAULT_REGION, profile"
   if opts.imds ~= false then
     local imds = require "laws.credentials.imds"
-    local region, why = imds.region(opts)
+    -- only the settings that choose the profile: a client's endpoint/timeout are not IMDS's
+    local region, why = imds.region{ profile = opts.profile, config_file = opts.config_file,
+                                     credentials_file = opts.credentials_file }
     if region then return region, "imds" end
     tried = tried .. ", instance metadata (" .. tostring(why) .. ")"
   end

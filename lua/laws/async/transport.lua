@@ -3,7 +3,6 @@
 -- Transfers in flight are limited per key (the client's http session, or opts.limit_key);
 -- beyond the limit a task queues, and a finishing transfer hands its slot to the next one.
 local core = require "laws.core"
-local errors = require "laws.errors"
 
 local M = {}
 M.default_limit = 256   -- per key, when neither set_limit nor opts.max_in_flight says otherwise
@@ -19,12 +18,9 @@ end
 local T = {}
 T.__index = T
 
-local function to_error(info)
-  local http_ok, http = pcall(require, "laws.http")
-  if http_ok and type(http) == "table" and http.error_from_info then return http.error_from_info(info) end
-  return errors.new{ code = info.code, message = info.message, curl_code = info.curl_code,
-                     transport = true, retryable = true }
-end
+-- Transport errors come from the http binding as laws.errors values (laws.http installs the
+-- metatable); loading laws.http here makes sure it is there before the first transfer.
+require "laws.http"
 
 local function new(sched)
   return setmetatable({
@@ -75,10 +71,10 @@ function T:request(t, req, opts)
   else
     self.inflight[key] = n + 1
   end
-  local id, info = self.multi:submit(req)
+  local id, info = self.multi:submit(req, opts and opts.session)
   if not id then
     self:release(key)
-    return nil, to_error(info)
+    return nil, info
   end
   self.waiting[id] = { t, t.token + 1, key }
   self.nactive = self.nactive + 1
@@ -104,7 +100,7 @@ function T:poll(wait)
       self.nactive = self.nactive - 1
       self:release(w[3])
       if res then self.sched._wake(w[1], w[2], res)
-      else self.sched._wake(w[1], w[2], nil, to_error(info)) end
+      else self.sched._wake(w[1], w[2], nil, info) end
     end
   end
 end

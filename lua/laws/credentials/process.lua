@@ -10,6 +10,12 @@ local function fail(code, where, what)
   return nil, errors.new{ code = code, provider = "process", message = where .. ": " .. what }
 end
 
+-- Lua 5.1 / LuaJIT: close() on a pipe does not tell the exit status, so the shell prints it
+-- after the command's output.
+local wrap = _VERSION == "Lua 5.1"
+local MARKER = "__laws_credential_process_status="
+local WRAP = "{ %s\n}; printf '\\n" .. MARKER .. "%%d\\n' $?"
+
 return function(opts)
   if type(opts) == "string" then opts = { command = opts } end
   if type(opts) ~= "table" or type(opts.command) ~= "string" or opts.command == "" then
@@ -17,10 +23,14 @@ return function(opts)
   end
   local where = opts.profile and ("credential_process of profile " .. opts.profile) or "credential_process"
   return C.provider("process", function()
-    local f = io.popen(opts.command, "r")
+    local f = io.popen(wrap and (WRAP):format(opts.command) or opts.command, "r")
     if not f then return fail("CredentialsProviderError", where, "could not start the command") end
     local out = f:read("*a") or ""
     local ok, how, status = f:close()
+    if wrap then
+      local body, st = out:match("^(.-)\n?" .. MARKER .. "(%d+)\n$")
+      if body then out, status, how = body, tonumber(st), "exit"; ok = status == 0 end
+    end
     local doc = util.json(out)
     if doc then
       errors.register_secret(doc.SecretAccessKey)

@@ -29,7 +29,9 @@ end
 
 local credential_sources = {
   Environment = function() return C.env() end,
-  Ec2InstanceMetadata = function(o) return C.imds(o) end,
+  Ec2InstanceMetadata = function(o)
+    return C.imds{ profile = o.profile, config_file = o.config_file, credentials_file = o.credentials_file }
+  end,
   EcsContainer = function() return C.container() end,
 }
 
@@ -56,7 +58,7 @@ local function build(name, opts, visited)
     elseif sp then
       if sp == name and has_static(p) then
         source, err = static_creds(name, p)
-      elseif visited[sp] then
+      elseif visited[sp] or sp == name then
         local path = {}
         for _, v in ipairs(visited) do path[#path + 1] = v end
         path[#path + 1] = name
