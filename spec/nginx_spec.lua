@@ -22,9 +22,17 @@ local function get(port, path, extra)
   return body, tonumber(status), tonumber(t)
 end
 
+local current -- the nginx under test: a failed request shows the end of its error log
+local function log_tail()
+  if not current then return "" end
+  local lines = {}
+  for l in current.error_log():gmatch("[^\n]+") do lines[#lines + 1] = l end
+  return "\nerror.log:\n" .. table.concat(lines, "\n", math.max(1, #lines - 25))
+end
+
 local function get_json(port, path)
   local body, status = get(port, path)
-  assert(status == 200, ("GET %s: status %s: %s"):format(path, tostring(status), tostring(body)))
+  assert(status == 200, ("GET %s: status %s: %s%s"):format(path, tostring(status), tostring(body), log_tail()))
   return cjson.decode(body)
 end
 
@@ -88,6 +96,7 @@ describe("nginx with one worker", function()
   setup(function()
     standin = start_standin()
     ngx_h = start_nginx(1, standin)
+    current = ngx_h
   end)
   teardown(function()
     if standin then standin.stop() end
@@ -307,7 +316,7 @@ end)
 
 describe("nginx with two workers", function()
   local ngx_h
-  setup(function() ngx_h = start_nginx(2) end)
+  setup(function() ngx_h = start_nginx(2); current = ngx_h end)
   teardown(function()
     if ngx_h then ngx_h.stop(); os.execute("rm -rf " .. q(ngx_h.prefix)) end
     if upstream then upstream.stop(); upstream = nil end
