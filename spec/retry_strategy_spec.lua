@@ -237,8 +237,9 @@ end)
 
 describe("retry_strategy configuration", function()
   local function with_env(env, code)
-    local cmd = ("%s LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' lua5.4 -e %q"):format(
-      env, os.getenv("LAWS_BUILD") or "build", code)
+    -- the interpreter that matches LAWS_BUILD (scripts/test.sh sets both; luajit for build/luajit)
+    local cmd = ("%s LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s -e %q"):format(
+      env, os.getenv("LAWS_BUILD") or "build", os.getenv("LAWS_LUA") or "lua5.4", code)
     local p = io.popen(cmd)
     local out = p:read("a")
     p:close()
