@@ -125,6 +125,7 @@ fuzz-smoke:
 
 # The suite with the C core built under ASan/UBSan (build-asan/), run through the same test script.
 check-asan:
+	@$(MAKE) --no-print-directory luas
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all ctests
 	@LAWS_BUILD=build-asan LAWS_SAN=1 sh scripts/test.sh
