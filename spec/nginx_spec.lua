@@ -314,6 +314,16 @@ describe("nginx with one worker", function()
   end)
 end)
 
+describe("examples/nginx/nginx.conf", function()
+  it("passes nginx -t (its handler is the /cases location tested above)", function()
+    need_nginx()
+    local log = os.tmpname()
+    local out = sh(("nginx -t -p %s -c examples/nginx/nginx.conf -e %s"):format(q(sh("pwd"):gsub("%s+$", "")), q(log)))
+    os.remove(log)
+    assert.matches("test is successful", out)
+  end)
+end)
+
 describe("nginx with two workers", function()
   local ngx_h
   setup(function() ngx_h = start_nginx(2); current = ngx_h end)
