@@ -98,6 +98,25 @@ for _, row in ipairs(rows) do
         assert.are.equal(0, rc, out)
         assert.matches("all parsed", out)
       end)
+
+      it("requires every module of laws with its core", function()
+        local names = {}
+        for i, f in ipairs(lua_files()) do
+          names[i] = ("%q"):format((f:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", ".")))
+        end
+        local rc, out = run(("%s -e %s"):format(row.bin, q(([[
+          package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+          package.cpath = %q .. "/?.so;" .. package.cpath
+          local bad = {}
+          for _, m in ipairs({ %s }) do
+            local ok, err = pcall(require, m)
+            if not ok then bad[#bad + 1] = m .. ": " .. tostring(err) end
+          end
+          print(#bad == 0 and "all required" or table.concat(bad, "\n"))
+        ]]):format(row.build, table.concat(names, ", ")))))
+        assert.are.equal(0, rc, out)
+        assert.matches("all required", out)
+      end)
     end)
   end
 end
