@@ -247,6 +247,25 @@ describe("nginx with one worker", function()
     assert.is_true(r.waited_ms >= 250, "waited " .. r.waited_ms .. " ms")
   end)
 
+  it("retries client calls inside nginx: a reset after the write and a 503 still make one case", function()
+    standin.control("/lag", { fixed = 0 })
+    local stats = function() return cjson.decode(sh("curl -s " .. q(standin.url .. "/_standin/stats"))) end
+    local before = stats()
+    standin.control("/faults", { rules = {
+      { kind = "reset_after", op = "CreateCase", count = 1 },
+      { kind = "error", status = 503, op = "CreateCase", count = 1 } } })
+    local body, status = get(ngx_h.port, "/cases", "-X POST -d '{\"title\":\"faulty\"}'")
+    local after = stats()
+    sh(("curl -s -X DELETE %s"):format(q(standin.url .. "/_standin/faults")))
+    assert.are.equal(201, status, body .. log_tail())
+    assert.are.equal(1, (after.cases_created or 0) - (before.cases_created or 0), "one case, not two")
+    assert.are.equal(1, (after.idempotent_replays or 0) - (before.idempotent_replays or 0),
+      "the retried create reused the clientToken")
+    -- examples/nginx's client allows 3 attempts
+    assert.are.equal(3, (after.operations.CreateCase or 0) - (before.operations.CreateCase or 0),
+      "reset, 503, then success: three attempts")
+  end)
+
   it("is never blocked: 50 creates each waiting out a 2 s lag, a trivial location answers in < 50 ms", function()
     standin.control("/lag", { fixed = 2 })
     local tmp = os.tmpname()
