@@ -104,7 +104,8 @@ function M.install(opts, runtime)
         if left <= 0 then return false end
         event._ngx_waiters = (event._ngx_waiters or 0) + 1
         local ok = sema:wait(left)
-        if not ok then event._ngx_waiters = event._ngx_waiters - 1 end
+        -- timed out: no longer waiting (unless a wake already counted this waiter out)
+        if not ok and event._ngx_waiters > 0 then event._ngx_waiters = event._ngx_waiters - 1 end
       end
       return true
     end,
