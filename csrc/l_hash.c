@@ -1,7 +1,60 @@
-/* Placeholder: the hash area fills this in. Adds nothing to laws.core yet. */
+/* laws.core hash helpers: sha256_hex, hmac_sha256, hex. Translation only. */
+#include <openssl/crypto.h>
+
 #include "laws_lua.h"
+#include "hash.h"
+
+static int l_sha256_hex(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  unsigned char d[LAWS_SHA256_LEN];
+  char hex[2 * LAWS_SHA256_LEN + 1];
+  if (laws_sha256(s, len, d) != 0) return luaL_error(L, "sha256_hex: OpenSSL failure");
+  laws_hex(d, sizeof d, hex);
+  lua_pushlstring(L, hex, 2 * LAWS_SHA256_LEN);
+  return 1;
+}
+
+static int l_hmac_sha256(lua_State *L) {
+  size_t klen, dlen;
+  const char *key = luaL_checklstring(L, 1, &klen);
+  const char *data = luaL_checklstring(L, 2, &dlen);
+  const char *fmt = luaL_optstring(L, 3, "raw");
+  unsigned char d[LAWS_SHA256_LEN];
+  char hex[2 * LAWS_SHA256_LEN + 1];
+  int as_hex = fmt[0] == 'h' && fmt[1] == 'e' && fmt[2] == 'x' && fmt[3] == '\0';
+  if (!as_hex && !(fmt[0] == 'r' && fmt[1] == 'a' && fmt[2] == 'w' && fmt[3] == '\0'))
+    return luaL_argerror(L, 3, "expected \"hex\" or \"raw\"");
+  if (laws_hmac_sha256(key, klen, data, dlen, d) != 0) return luaL_error(L, "hmac_sha256: OpenSSL failure");
+  if (as_hex) {
+    laws_hex(d, sizeof d, hex);
+    lua_pushlstring(L, hex, 2 * LAWS_SHA256_LEN);
+  } else {
+    lua_pushlstring(L, (const char *)d, sizeof d);
+  }
+  OPENSSL_cleanse(d, sizeof d); /* an HMAC output is often a derived key */
+  return 1;
+}
+
+static int l_hex(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  char *out;
+  if (len > ((size_t)-1) / 2 - 1) return luaL_argerror(L, 1, "string too long");
+  out = lua_newuserdata(L, 2 * len + 1); /* collected even if the push below raises */
+  laws_hex((const unsigned char *)s, len, out);
+  lua_pushlstring(L, out, 2 * len);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"sha256_hex", l_sha256_hex},
+  {"hmac_sha256", l_hmac_sha256},
+  {"hex", l_hex},
+  {NULL, NULL}
+};
 
 int laws_hash_open(lua_State *L) {
-  (void)L;
+  luaL_setfuncs_compat(L, funcs);
   return 0;
 }

@@ -1,7 +1,322 @@
-/* Placeholder: the http area fills this in. Adds nothing to laws.core yet. */
+/* Binding for http.c: session userdata (liolib style) and Lua request/response tables. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "laws_lua.h"
+#include "l_http.h"
+
+#define ERRMT_KEY "laws.http.errmt"
+
+typedef struct lsession {
+  laws_http_session *s;   /* NULL: closed */
+  long timeout_ms, connect_timeout_ms;
+  char *ca_file;
+} lsession;
+
+static lsession *tosession(lua_State *L, int idx) {
+  return (lsession *)luaL_checkudata(L, idx, LAWS_HTTP_SESSION_MT);
+}
+
+laws_http_session *laws_lhttp_checksession(lua_State *L, int idx) {
+  lsession *u = tosession(L, idx);
+  if (u->s == NULL) luaL_error(L, "attempt to use a closed session");
+  return u->s;
+}
+
+/* ---- request tables ---- */
+
+static long seconds_ms(lua_State *L, int idx, const char *what) {
+  lua_Number v;
+  if (lua_type(L, idx) != LUA_TNUMBER) luaL_error(L, "bad option '%s' (number expected, got %s)", what, luaL_typename(L, idx));
+  v = lua_tonumber(L, idx);
+  if (!(v >= 0) || v > 2e6) luaL_error(L, "bad option '%s' (seconds between 0 and 2e6 expected)", what);
+  if (v > 0 && v < 0.001) v = 0.001;
+  return (long)(v * 1000 + 0.5);
+}
+
+static const char *checkstr(lua_State *L, int idx, const char *what, size_t *len) {
+  if (lua_type(L, idx) != LUA_TSTRING) luaL_error(L, "bad option '%s' (string expected, got %s)", what, luaL_typename(L, idx));
+  return lua_tolstring(L, idx, len);
+}
+
+static int badchars(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 1;
+  return 0;
+}
+
+static int badname(const char *s, size_t n) {
+  size_t i;
+  if (n == 0) return 1;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= ' ' || c == ':' || c == 127) return 1;
+  }
+  return 0;
+}
+
+/* A header value must be a string (or a number); a list of strings means a repeated header. */
+static const char *checkvalue(lua_State *L, int idx, const char *name, size_t *len) {
+  const char *v;
+  int t = lua_type(L, idx);
+  if (t != LUA_TSTRING && t != LUA_TNUMBER)
+    luaL_error(L, "bad header '%s' (string or list of strings expected, got %s)", name, luaL_typename(L, idx));
+  v = lua_tolstring(L, idx, len);
+  if (badchars(v, *len)) luaL_error(L, "bad header '%s' (value contains CR, LF or NUL)", name);
+  return v;
+}
+
+/* Two passes over the headers table: validate and size, then fill one scratch block
+ * (a userdata, so a raise never leaks): pointers first, then the "Name: value" lines. */
+static void checkheaders(lua_State *L, int idx, laws_http_req *req) {
+  size_t count = 0, bytes = 0, nlen, vlen, k, i;
+  const char **lines;
+  char *w;
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *name;
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "bad option 'headers' (header names must be strings)");
+    name = lua_tolstring(L, -2, &nlen);
+    if (badname(name, nlen)) luaL_error(L, "bad header name '%s'", name);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      size_t n = (size_t)lua_rawlen(L, -1);
+      for (k = 1; k <= n; k++) {
+        lua_rawgeti(L, -1, (int)k);
+        checkvalue(L, -1, name, &vlen);
+        lua_pop(L, 1);
+        count++;
+        bytes += nlen + vlen + 3;
+      }
+    } else {
+      checkvalue(L, -1, name, &vlen);
+      count++;
+      bytes += nlen + vlen + 3;
+    }
+    lua_pop(L, 1);
+  }
+  lines = (const char **)lua_newuserdatauv(L, count * sizeof(char *) + bytes + 1, 0);
+  w = (char *)(lines + count);
+  i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *name = lua_tolstring(L, -2, &nlen);
+    size_t n = lua_type(L, -1) == LUA_TTABLE ? (size_t)lua_rawlen(L, -1) : 1;
+    for (k = 1; k <= n && i < count; k++) {
+      const char *v;
+      if (lua_type(L, -1) == LUA_TTABLE) lua_rawgeti(L, -1, (int)k); else lua_pushvalue(L, -1);
+      v = lua_tolstring(L, -1, &vlen);
+      lines[i++] = w;
+      memcpy(w, name, nlen); w += nlen;
+      *w++ = ':'; *w++ = ' ';
+      memcpy(w, v, vlen); w += vlen;
+      *w++ = '\0';
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  req->headers = lines;
+  req->nheaders = i;
+}
+
+void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req) {
+  int have_headers = 0;
+  size_t n;
+  idx = lua_absindex(L, idx);
+  luaL_checktype(L, idx, LUA_TTABLE);
+  memset(req, 0, sizeof *req);
+  if (sidx != 0) {
+    lsession *u = tosession(L, sidx);
+    req->timeout_ms = u->timeout_ms;
+    req->connect_timeout_ms = u->connect_timeout_ms;
+    req->ca_file = u->ca_file;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "bad request (option names must be strings)");
+    k = lua_tostring(L, -2);
+    if (strcmp(k, "url") == 0) {
+      req->url = checkstr(L, -1, k, &n);
+      if (badchars(req->url, n)) luaL_error(L, "bad option 'url' (contains CR, LF or NUL)");
+    } else if (strcmp(k, "method") == 0) {
+      req->method = checkstr(L, -1, k, &n);
+      if (badname(req->method, n)) luaL_error(L, "bad option 'method' (not an HTTP method)");
+    } else if (strcmp(k, "body") == 0) {
+      req->body = checkstr(L, -1, k, &req->body_len);
+    } else if (strcmp(k, "headers") == 0) {
+      if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "bad option 'headers' (table expected, got %s)", luaL_typename(L, -1));
+      have_headers = 1;
+    } else if (strcmp(k, "timeout") == 0) {
+      req->timeout_ms = seconds_ms(L, -1, k);
+    } else if (strcmp(k, "connect_timeout") == 0) {
+      req->connect_timeout_ms = seconds_ms(L, -1, k);
+    } else if (strcmp(k, "ca_file") == 0) {
+      req->ca_file = checkstr(L, -1, k, &n);
+    } else {
+      luaL_error(L, "unknown request option '%s'", k);
+    }
+    lua_pop(L, 1);
+  }
+  if (req->url == NULL) luaL_error(L, "bad request (url missing)");
+  if (have_headers) {
+    lua_getfield(L, idx, "headers");
+    checkheaders(L, -1, req);
+    lua_remove(L, -2);
+  } else {
+    lua_pushnil(L); /* the scratch slot, so callers always get one value */
+  }
+}
+
+/* ---- results ---- */
+
+static void pushheaders(lua_State *L, const laws_http_res *res) {
+  const char *p = res->head->p, *name, *value;
+  size_t i;
+  lua_createtable(L, 0, (int)res->nhead);
+  for (i = 0; i < res->nhead; i++) {
+    name = p;
+    value = name + strlen(name) + 1;
+    p = value + strlen(value) + 1;
+    lua_getfield(L, -1, name);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushstring(L, value);
+    } else {
+      lua_pushstring(L, strcmp(name, "set-cookie") == 0 ? "\n" : ", ");
+      lua_pushstring(L, value);
+      lua_concat(L, 3);
+    }
+    lua_setfield(L, -2, name);
+  }
+}
+
+int laws_lhttp_pushresult(lua_State *L, const laws_http_res *res) {
+  if (res->code != CURLE_OK) {
+    lua_pushnil(L);
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, res->code_name);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, res->message);
+    lua_setfield(L, -2, "message");
+    lua_pushinteger(L, (lua_Integer)res->code);
+    lua_setfield(L, -2, "curl_code");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "transport");
+    lua_getfield(L, LUA_REGISTRYINDEX, ERRMT_KEY);
+    if (lua_istable(L, -1)) lua_setmetatable(L, -2); else lua_pop(L, 1);
+    return 2;
+  }
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)res->status);
+  lua_setfield(L, -2, "status");
+  pushheaders(L, res);
+  lua_setfield(L, -2, "headers");
+  lua_pushlstring(L, res->body->p ? res->body->p : "", res->body->len);
+  lua_setfield(L, -2, "body");
+  return 1;
+}
+
+/* ---- session userdata ---- */
+
+static int s_request(lua_State *L) {
+  laws_http_session *s = laws_lhttp_checksession(L, 1);
+  laws_http_req req;
+  laws_http_xfer x;
+  laws_http_res res;
+  int n;
+  laws_lhttp_checkreq(L, 2, 1, &req);
+  laws_http_perform(&x, s, &req, &res);
+  n = laws_lhttp_pushresult(L, &res);
+  laws_http_xfer_cleanup(&x);
+  return n;
+}
+
+static int s_connects(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)laws_http_session_connects(laws_lhttp_checksession(L, 1)));
+  return 1;
+}
+
+/* One idempotent release for close, __gc and __close. */
+static int s_close(lua_State *L) {
+  lsession *u = tosession(L, 1);
+  laws_http_session_free(u->s);
+  u->s = NULL;
+  free(u->ca_file);
+  u->ca_file = NULL;
+  return 0;
+}
+
+static int s_tostring(lua_State *L) {
+  lsession *u = tosession(L, 1);
+  if (u->s == NULL) lua_pushliteral(L, "laws.http.session (closed)");
+  else lua_pushfstring(L, "laws.http.session (%p)", (void *)u);
+  return 1;
+}
+
+static int l_session(lua_State *L) {
+  lsession *u;
+  int o = lua_gettop(L) >= 1 && !lua_isnil(L, 1);
+  if (o) luaL_checktype(L, 1, LUA_TTABLE);
+  u = (lsession *)lua_newuserdatauv(L, sizeof *u, 0);
+  memset(u, 0, sizeof *u);               /* closed until it is open */
+  luaL_setmetatable(L, LAWS_HTTP_SESSION_MT);
+  if (o) {
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+      if (strcmp(k, "timeout") == 0) u->timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "connect_timeout") == 0) u->connect_timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "ca_file") == 0) {
+        size_t n;
+        const char *v = checkstr(L, -1, k, &n);
+        free(u->ca_file);
+        u->ca_file = malloc(n + 1);
+        if (u->ca_file == NULL) return luaL_error(L, "out of memory");
+        memcpy(u->ca_file, v, n + 1);
+      } else return luaL_error(L, "unknown session option '%s'", k);
+      lua_pop(L, 1);
+    }
+  }
+  u->s = laws_http_session_new();
+  if (u->s == NULL) return luaL_error(L, "cannot create an HTTP session (libcurl init failed)");
+  return 1;
+}
+
+static int l_set_error_mt(lua_State *L) {
+  if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, ERRMT_KEY);
+  return 0;
+}
+
+static const luaL_Reg methods[] = {
+  { "request", s_request }, { "close", s_close }, { "connects", s_connects }, { NULL, NULL }
+};
+
+static const luaL_Reg funcs[] = {
+  { "http_session", l_session }, { "http_set_error_mt", l_set_error_mt }, { NULL, NULL }
+};
 
 int laws_http_open(lua_State *L) {
-  (void)L;
+  int mod = lua_gettop(L);
+  if (luaL_newmetatable(L, LAWS_HTTP_SESSION_MT)) {
+    lua_newtable(L);
+    luaL_setfuncs_compat(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, s_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, s_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, s_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, LAWS_HTTP_SESSION_MT);
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, mod);
+  luaL_setfuncs_compat(L, funcs);
+  lua_pop(L, 1);
   return 0;
 }

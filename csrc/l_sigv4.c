@@ -1,7 +1,323 @@
-/* Placeholder: the sigv4 area fills this in. Adds nothing to laws.core yet. */
+/* laws.core signing functions: sigv4_sign, sigv4_canonical, sigv4a_pubkey, sigv4a_verify,
+ * sigv4_cached_keys. Reads the Lua tables into a laws_sigv4_request, builds the signed
+ * request table from the result. The signer context (key caches, buffers) is one userdata
+ * per Lua state, shared as an upvalue. */
+#include <string.h>
+
 #include "laws_lua.h"
+#include "hash.h"
+#include "sigv4.h"
+
+#define CTX_MT "laws.sigv4.ctx"
+#define STACK_HEADERS 32
+
+typedef struct { laws_sigv4_ctx *c; } ctx_box;
+
+static int ctx_gc(lua_State *L) {
+  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, CTX_MT);
+  laws_sigv4_ctx_free(b->c);
+  b->c = NULL;
+  return 0;
+}
+
+static laws_sigv4_ctx *upctx(lua_State *L) {
+  ctx_box *b = (ctx_box *)lua_touserdata(L, lua_upvalueindex(1));
+  return b->c;
+}
+
+static const char *const OPTS[] = {
+  "service", "region", "time", "presign", "expires", "algorithm", "region_set", "normalize_path",
+  "double_encode", "payload", "content_sha256_header", "omit_session_token", NULL
+};
+static const int OPT_TYPES[] = {
+  LUA_TSTRING, LUA_TSTRING, LUA_TNUMBER, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TSTRING, LUA_TBOOLEAN,
+  LUA_TBOOLEAN, LUA_TSTRING, LUA_TBOOLEAN, LUA_TBOOLEAN
+};
+
+/* Checks every option name and type; raises naming the bad one. */
+static void check_options(lua_State *L, int idx, const char *fn) {
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k;
+    int i;
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: option names must be strings", fn);
+    k = lua_tostring(L, -2);
+    for (i = 0; OPTS[i] && strcmp(OPTS[i], k) != 0; i++) {}
+    if (!OPTS[i]) luaL_error(L, "%s: unknown option '%s'", fn, k);
+    if (lua_type(L, -1) != OPT_TYPES[i])
+      luaL_error(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
+    lua_pop(L, 1);
+  }
+}
+
+static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what) {
+  const char *s;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    if (required) luaL_error(L, "%s is missing", what);
+    *len = 0;
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s must be a string", what);
+  s = lua_tolstring(L, -1, len);
+  lua_pop(L, 1); /* still anchored by the table it came from */
+  return s;
+}
+
+static int opt_bool(lua_State *L, int t, const char *k, int dflt) {
+  int v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
+ * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
+static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of) {
+  size_t cap = STACK_HEADERS, count = 0;
+  int nk = 0;
+  laws_sigv4_header *h;
+  int *ko;
+  lua_pushnil(L);
+  while (lua_next(L, t)) { /* count first: the arrays live in one userdata */
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "request.headers: header names must be strings");
+    count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
+    lua_pop(L, 1);
+  }
+  if (count > cap) cap = count;
+  h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
+  ko = (int *)(void *)(h + cap);
+  count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    size_t nlen;
+    const char *name = lua_tolstring(L, -2, &nlen);
+    int tv = lua_type(L, -1);
+    if (tv == LUA_TSTRING) {
+      h[count].name = name; h[count].nlen = nlen;
+      h[count].value = lua_tolstring(L, -1, &h[count].vlen);
+      ko[count++] = nk;
+    } else if (tv == LUA_TTABLE) {
+      size_t j, m = lua_rawlen(L, -1);
+      for (j = 1; j <= m; j++) {
+        lua_rawgeti(L, -1, (int)j);
+        if (lua_type(L, -1) != LUA_TSTRING)
+          luaL_error(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
+        h[count].name = name; h[count].nlen = nlen;
+        h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
+        ko[count++] = nk;
+        lua_pop(L, 1);
+      }
+    } else {
+      luaL_error(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
+    }
+    nk++;
+    lua_pop(L, 1);
+  }
+  *n = count;
+  *key_of = ko;
+  return h;
+}
+
+/* sigv4_sign(request, credentials, options, time, force_presign) -> signed, details
+ * sigv4_canonical(...) -> canonical_request, string_to_sign (no key, no signature) */
+static int sign_impl(lua_State *L, int canonical_only) {
+  const char *fn = canonical_only ? "laws.sigv4.canonical" : "laws.sigv4.sign";
+  laws_sigv4_request r;
+  const laws_sigv4_result *res;
+  const char *alg;
+  size_t alen, i, nh = 0;
+  int *key_of = NULL, rc, hidx = 0, k;
+  memset(&r, 0, sizeof r);
+  if (!lua_istable(L, 1)) return luaL_error(L, "%s: request must be a table", fn);
+  if (!lua_istable(L, 2)) return luaL_error(L, "%s: credentials must be a table", fn);
+  if (!lua_istable(L, 3)) return luaL_error(L, "%s: options must be a table", fn);
+  lua_settop(L, 5);
+  check_options(L, 3, fn);
+  r.method = field_str(L, 1, "method", &r.method_len, 1, "request.method");
+  r.url = field_str(L, 1, "url", &r.url_len, 1, "request.url");
+  r.body = field_str(L, 1, "body", &r.body_len, 0, "request.body");
+  r.access_key_id = field_str(L, 2, "access_key_id", &r.akid_len, 1, "credentials.access_key_id");
+  r.secret = field_str(L, 2, "secret_access_key", &r.secret_len, 1, "credentials.secret_access_key");
+  r.token = field_str(L, 2, "session_token", &r.token_len, 0, "credentials.session_token");
+  r.service = field_str(L, 3, "service", &r.service_len, 1, "options.service");
+  r.region = field_str(L, 3, "region", &r.region_len, 0, "options.region");
+  r.region_set = field_str(L, 3, "region_set", &r.region_set_len, 0, "options.region_set");
+  r.payload = field_str(L, 3, "payload", &r.payload_len, 0, "options.payload");
+  alg = field_str(L, 3, "algorithm", &alen, 0, "options.algorithm");
+  if (alg == NULL || strcmp(alg, "AWS4-HMAC-SHA256") == 0) r.algorithm = LAWS_SIGV4_HMAC;
+  else if (strcmp(alg, "AWS4-ECDSA-P256-SHA256") == 0) r.algorithm = LAWS_SIGV4A;
+  else return luaL_error(L, "%s: options.algorithm must be \"AWS4-HMAC-SHA256\" or \"AWS4-ECDSA-P256-SHA256\"", fn);
+  if (r.region == NULL && r.algorithm == LAWS_SIGV4_HMAC) return luaL_error(L, "%s: options.region is missing", fn);
+  if (r.token && r.token_len == 0) r.token = NULL; /* an empty token is no token */
+  if (!lua_isnumber(L, 4)) return luaL_error(L, "%s: options.time must be a number", fn);
+  if (!(lua_tonumber(L, 4) >= 0 && lua_tonumber(L, 4) < 253402300800.0))
+    return luaL_error(L, "%s: options.time is out of range", fn);
+  r.time = (int64_t)lua_tonumber(L, 4);
+  r.presign = lua_toboolean(L, 5) || opt_bool(L, 3, "presign", 0);
+  lua_getfield(L, 3, "expires");
+  r.expires = lua_isnil(L, -1) ? 900 : (lua_tonumber(L, -1) == (long)lua_tonumber(L, -1) ? (long)lua_tonumber(L, -1) : -1);
+  lua_pop(L, 1);
+  r.normalize_path = opt_bool(L, 3, "normalize_path", 1);
+  r.double_encode = opt_bool(L, 3, "double_encode", 1);
+  r.content_sha256_header = opt_bool(L, 3, "content_sha256_header", 0);
+  r.omit_session_token = opt_bool(L, 3, "omit_session_token", 0);
+  r.canonical_only = canonical_only;
+  lua_getfield(L, 1, "headers");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) return luaL_error(L, "%s: request.headers must be a table", fn);
+    hidx = lua_gettop(L);
+    r.headers = read_headers(L, hidx, &nh, &key_of);
+    r.nheaders = nh;
+  }
+  rc = laws_sigv4_sign(upctx(L), &r, &res);
+  if (rc == LAWS_SIGV4_EINVAL) return luaL_error(L, "%s: %s", fn, res->error);
+  if (rc != LAWS_SIGV4_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, rc == LAWS_SIGV4_ENOMEM ? "out of memory while signing" : "OpenSSL failure while signing");
+    return 2;
+  }
+  if (canonical_only) {
+    lua_pushlstring(L, res->canonical_request, res->canonical_len);
+    lua_pushlstring(L, res->string_to_sign, res->sts_len);
+    return 2;
+  }
+
+  /* signed request: a new table with every field of request, new headers and url */
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  if (r.presign) {
+    lua_pushlstring(L, res->url, res->url_len);
+    lua_setfield(L, -2, "url");
+  }
+  lua_createtable(L, 0, (int)nh + res->nadded);
+  if (hidx) {
+    k = 0;
+    i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, hidx)) {
+      int dropped = 0;
+      for (; i < nh && key_of[i] == k; i++) dropped |= res->dropped[i];
+      if (!dropped) {
+        if (lua_istable(L, -1)) { /* copy lists too: the caller's table stays untouched */
+          int j, m = (int)lua_rawlen(L, -1);
+          lua_createtable(L, m, 0);
+          for (j = 1; j <= m; j++) {
+            lua_rawgeti(L, -2, j);
+            lua_rawseti(L, -2, j);
+          }
+          lua_remove(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+      } else {
+        lua_pop(L, 1);
+      }
+      k++;
+    }
+  }
+  for (k = 0; k < res->nadded; k++) {
+    lua_pushlstring(L, res->added_value[k], res->added_len[k]);
+    lua_setfield(L, -2, res->added_name[k]);
+  }
+  lua_setfield(L, -2, "headers");
+
+  lua_createtable(L, 0, 3);
+  lua_pushlstring(L, res->canonical_request, res->canonical_len);
+  lua_setfield(L, -2, "canonical_request");
+  lua_pushlstring(L, res->string_to_sign, res->sts_len);
+  lua_setfield(L, -2, "string_to_sign");
+  lua_pushlstring(L, res->signature, res->signature_len);
+  lua_setfield(L, -2, "signature");
+  return 2;
+}
+
+static int l_sign(lua_State *L) { return sign_impl(L, 0); }
+static int l_canonical(lua_State *L) { return sign_impl(L, 1); }
+
+static int l_cached_keys(lua_State *L) {
+  const char *alg = luaL_optstring(L, 1, "AWS4-HMAC-SHA256");
+  lua_pushinteger(L, laws_sigv4_cached_keys(upctx(L), strcmp(alg, "AWS4-ECDSA-P256-SHA256") == 0));
+  return 1;
+}
+
+static int l_pubkey(lua_State *L) {
+  size_t al, sl;
+  const char *akid = luaL_checklstring(L, 1, &al), *secret = luaL_checklstring(L, 2, &sl);
+  laws_ec_key *k = laws_sigv4a_derive(akid, al, secret, sl);
+  unsigned char x[32], y[32];
+  char hx[65], hy[65];
+  if (k == NULL) {
+    lua_pushnil(L);
+    lua_pushstring(L, "sigv4a key derivation failed");
+    return 2;
+  }
+  laws_sigv4a_pubkey(k, x, y);
+  laws_sigv4a_key_free(k);
+  laws_hex(x, 32, hx);
+  laws_hex(y, 32, hy);
+  lua_pushstring(L, hx);
+  lua_pushstring(L, hy);
+  return 2;
+}
+
+static void unhex_arg(lua_State *L, int i, unsigned char *out, size_t n, size_t *got) {
+  size_t len;
+  const char *s = luaL_checklstring(L, i, &len);
+  if (len % 2 || len / 2 > n || laws_unhex(s, len / 2, out) != 0) luaL_argerror(L, i, "bad hex string");
+  *got = len / 2;
+}
+
+/* sigv4a_verify(xhex, yhex, message, sighex) -> boolean */
+static int l_verify(lua_State *L) {
+  unsigned char x[32], y[32], sig[128];
+  size_t xl, yl, sl, ml;
+  const char *msg;
+  int ok;
+  unhex_arg(L, 1, x, 32, &xl);
+  unhex_arg(L, 2, y, 32, &yl);
+  msg = luaL_checklstring(L, 3, &ml);
+  unhex_arg(L, 4, sig, sizeof sig, &sl);
+  if (xl != 32 || yl != 32) return luaL_argerror(L, xl != 32 ? 1 : 2, "expected 64 hex digits");
+  ok = laws_sigv4a_verify(x, y, msg, ml, sig, sl);
+  lua_pushboolean(L, ok == 1);
+  return 1;
+}
+
+static const luaL_Reg with_ctx[] = {
+  {"sigv4_sign", l_sign},
+  {"sigv4_canonical", l_canonical},
+  {"sigv4_cached_keys", l_cached_keys},
+  {NULL, NULL}
+};
 
 int laws_sigv4_open(lua_State *L) {
-  (void)L;
+  int t = lua_gettop(L), i;
+  ctx_box *b = (ctx_box *)lua_newuserdata(L, sizeof *b);
+  b->c = NULL;
+  if (luaL_newmetatable(L, CTX_MT)) {
+    lua_pushcfunction(L, ctx_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  if ((b->c = laws_sigv4_ctx_new()) == NULL) return luaL_error(L, "laws.core: out of memory");
+  for (i = 0; with_ctx[i].name; i++) {
+    lua_pushvalue(L, t + 1);
+    lua_pushcclosure(L, with_ctx[i].func, 1);
+    lua_setfield(L, t, with_ctx[i].name);
+  }
+  lua_pushcfunction(L, l_pubkey);
+  lua_setfield(L, t, "sigv4a_pubkey");
+  lua_pushcfunction(L, l_verify);
+  lua_setfield(L, t, "sigv4a_verify");
+  lua_settop(L, t);
   return 0;
 }

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Requests per second over one keep-alive connection to a local server answering a 12-byte body:
+# laws.http.request from Lua 5.4 against a plain C libcurl loop (bench/http_floor.c, one reused
+# easy handle), in the same run, alternating, best of 5 rounds each. Target: Lua >= 85% of C.
+# The server is bench/http_server.c (C, poll, one write per response, TCP_NODELAY); the same
+# floor against the Python test server (spec/support/httpd.py) is printed to show it would be
+# the bottleneck.
+#   LAWS_BENCH_HTTP_N   timed requests per round (default 20000)
+set -u
+cd "$(dirname "$0")/.." || exit 2
+B=build/bench
+mkdir -p "$B"
+CURL_FLAGS=$(pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl)
+cc -O2 -Wall -Wextra -o "$B/http_floor" bench/http_floor.c $CURL_FLAGS || exit 1
+cc -O2 -Wall -Wextra -Itest/c -o "$B/http_server" bench/http_server.c || exit 1
+N=${LAWS_BENCH_HTTP_N:-20000}
+
+"$B/http_server" > "$B/http_server.port" &
+spid=$!
+py=""
+cleanup() { kill "$spid" 2>/dev/null; [ -n "$py" ] && kill "$py" 2>/dev/null; rm -f "$B/http_server.port" "$B/httpd.ready"; }
+trap cleanup EXIT INT TERM
+i=0
+while [ ! -s "$B/http_server.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(cat "$B/http_server.port")
+url="http://127.0.0.1:$port/bench"
+
+export LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;"
+best_c=0; best_l=0
+for round in 1 2 3 4 5; do
+  c=$("$B/http_floor" "$url" "$N") || { echo "http_floor failed"; exit 1; }
+  l=$(lua5.4 bench/http_lua.lua "$url" "$N") || { echo "laws.http bench failed"; exit 1; }
+  c=${c%% *}; l=${l%% *}
+  echo "round $round: C floor $c req/s, laws.http.request $l req/s"
+  [ "$c" -gt "$best_c" ] && best_c=$c
+  [ "$l" -gt "$best_l" ] && best_l=$l
+done
+ratio=$(awk -v l="$best_l" -v c="$best_c" 'BEGIN { printf "%.1f", 100 * l / c }')
+echo "http keep-alive, $N requests, small body (C server):"
+echo "  C libcurl floor (one easy handle):  $best_c req/s"
+echo "  laws.http.request (Lua 5.4):        $best_l req/s"
+echo "  ratio: $ratio% of the C floor (target >= 85%)"
+
+# The Python test server, for comparison (shows why the bench uses the C server).
+LAWS_READY_FILE="$B/httpd.ready" python3 spec/support/httpd.py >/dev/null 2>&1 &
+py=$!
+i=0
+while [ ! -s "$B/httpd.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+pport=$(cut -d' ' -f1 "$B/httpd.ready")
+p=$("$B/http_floor" "http://127.0.0.1:$pport/status" 2000) && echo "  (same C floor against the Python httpd.py: ${p%% *} req/s)"
+awk -v r="$ratio" 'BEGIN { exit !(r >= 85) }' || echo "  BELOW TARGET"
+exit 0

@@ -1,0 +1,326 @@
+/* HTTP over libcurl: sessions (share + easy-handle pool) and one transfer's setup/teardown,
+ * shared by the blocking binding and the multi driver. See http.h. */
+#include "http.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define POOL_MAX 8
+
+struct laws_http_session {
+  CURLSH *share;
+  CURL *idle[POOL_MAX];
+  int nidle;
+  long connects;
+};
+
+/* ---- buffers ---- */
+
+int laws_buf_append(laws_buf *b, const char *s, size_t n) {
+  if (n > b->cap - b->len) {
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+    while (cap - b->len < n) {
+      if (cap > ((size_t)-1) / 2) return -1;
+      cap *= 2;
+    }
+    p = realloc(b->p, cap);
+    if (p == NULL) return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  if (n > 0) memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+void laws_http_buf_free(laws_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+/* ---- code names ---- */
+
+static const char *const names[] = {
+  "OK", "UNSUPPORTED_PROTOCOL", "FAILED_INIT", "URL_MALFORMAT", "NOT_BUILT_IN",
+  "COULDNT_RESOLVE_PROXY", "COULDNT_RESOLVE_HOST", "COULDNT_CONNECT", "WEIRD_SERVER_REPLY",
+  "REMOTE_ACCESS_DENIED", "FTP_ACCEPT_FAILED", "FTP_WEIRD_PASS_REPLY", "FTP_ACCEPT_TIMEOUT",
+  "FTP_WEIRD_PASV_REPLY", "FTP_WEIRD_227_FORMAT", "FTP_CANT_GET_HOST", "HTTP2",
+  "FTP_COULDNT_SET_TYPE", "PARTIAL_FILE", "FTP_COULDNT_RETR_FILE", "OBSOLETE20", "QUOTE_ERROR",
+  "HTTP_RETURNED_ERROR", "WRITE_ERROR", "OBSOLETE24", "UPLOAD_FAILED", "READ_ERROR",
+  "OUT_OF_MEMORY", "OPERATION_TIMEDOUT", "OBSOLETE29", "FTP_PORT_FAILED", "FTP_COULDNT_USE_REST",
+  "OBSOLETE32", "RANGE_ERROR", "HTTP_POST_ERROR", "SSL_CONNECT_ERROR", "BAD_DOWNLOAD_RESUME",
+  "FILE_COULDNT_READ_FILE", "LDAP_CANNOT_BIND", "LDAP_SEARCH_FAILED", "OBSOLETE40",
+  "FUNCTION_NOT_FOUND", "ABORTED_BY_CALLBACK", "BAD_FUNCTION_ARGUMENT", "OBSOLETE44",
+  "INTERFACE_FAILED", "OBSOLETE46", "TOO_MANY_REDIRECTS", "UNKNOWN_OPTION",
+  "SETOPT_OPTION_SYNTAX", "OBSOLETE50", "OBSOLETE51", "GOT_NOTHING", "SSL_ENGINE_NOTFOUND",
+  "SSL_ENGINE_SETFAILED", "SEND_ERROR", "RECV_ERROR", "OBSOLETE57", "SSL_CERTPROBLEM",
+  "SSL_CIPHER", "PEER_FAILED_VERIFICATION", "BAD_CONTENT_ENCODING", "OBSOLETE62",
+  "FILESIZE_EXCEEDED", "USE_SSL_FAILED", "SEND_FAIL_REWIND", "SSL_ENGINE_INITFAILED",
+  "LOGIN_DENIED", "TFTP_NOTFOUND", "TFTP_PERM", "REMOTE_DISK_FULL", "TFTP_ILLEGAL",
+  "TFTP_UNKNOWNID", "REMOTE_FILE_EXISTS", "TFTP_NOSUCHUSER", "OBSOLETE75", "OBSOLETE76",
+  "SSL_CACERT_BADFILE", "REMOTE_FILE_NOT_FOUND", "SSH", "SSL_SHUTDOWN_FAILED", "AGAIN",
+  "SSL_CRL_BADFILE", "SSL_ISSUER_ERROR", "FTP_PRET_FAILED", "RTSP_CSEQ_ERROR",
+  "RTSP_SESSION_ERROR", "FTP_BAD_FILE_LIST", "CHUNK_FAILED", "NO_CONNECTION_AVAILABLE",
+  "SSL_PINNEDPUBKEYNOTMATCH", "SSL_INVALIDCERTSTATUS", "HTTP2_STREAM", "RECURSIVE_API_CALL",
+  "AUTH_ERROR", "HTTP3", "QUIC_CONNECT_ERROR", "PROXY", "SSL_CLIENTCERT", "UNRECOVERABLE_POLL",
+};
+
+const char *laws_http_code_name(CURLcode c) {
+  if ((int)c >= 0 && (size_t)c < sizeof names / sizeof names[0]) return names[c];
+  return "UNKNOWN";
+}
+
+/* ---- sessions ---- */
+
+static int global_done;
+
+laws_http_session *laws_http_session_new(void) {
+  laws_http_session *s;
+  if (!global_done) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
+    global_done = 1;
+  }
+  s = calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  s->share = curl_share_init();
+  if (s->share == NULL) {
+    free(s);
+    return NULL;
+  }
+  /* No lock callbacks: a session is used from one thread (documented in http.h). */
+  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  return s;
+}
+
+void laws_http_session_free(laws_http_session *s) {
+  int i;
+  if (s == NULL) return;
+  /* Easy handles first: a share cannot be cleaned up while handles still use it. */
+  for (i = 0; i < s->nidle; i++) curl_easy_cleanup(s->idle[i]);
+  curl_share_cleanup(s->share);
+  free(s);
+}
+
+long laws_http_session_connects(const laws_http_session *s) { return s->connects; }
+
+static CURL *acquire(laws_http_session *s) {
+  if (s->nidle > 0) return s->idle[--s->nidle];
+  return curl_easy_init();
+}
+
+static void release(laws_http_session *s, CURL *e) {
+  if (s->nidle < POOL_MAX) {
+    /* reset clears options (and our pointers into the finished xfer) but keeps the handle's
+     * caches; the share holds connections, DNS and TLS sessions anyway. */
+    curl_easy_reset(e);
+    s->idle[s->nidle++] = e;
+  } else {
+    curl_easy_cleanup(e);
+  }
+}
+
+/* ---- callbacks ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+  laws_http_xfer *x = ud;
+  size_t len = size * n;
+  if (laws_buf_append(&x->body, p, len) != 0) {
+    x->oom = 1;
+    return 0;
+  }
+  return len;
+}
+
+static int ows(char c) { return c == ' ' || c == '\t'; }
+
+/* Keeps the headers of the last response only: a status line (after 100 Continue, or a proxy's
+ * CONNECT answer) starts over. Names are lower-cased; values trimmed of surrounding space. */
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+  return laws_http_header_line(ud, p, size * n);
+}
+
+size_t laws_http_header_line(laws_http_xfer *x, const char *p, size_t n) {
+  size_t len = n, i, k;
+  while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n')) len--;
+  if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    x->head.len = 0;
+    x->nhead = 0;
+    return n;
+  }
+  if (len == 0 || memchr(p, '\0', len) != NULL) return n; /* NUL would break the name\0value\0 list */
+  if (ows(p[0])) {
+    /* obsolete line folding: continue the previous value, joined by one space */
+    if (x->nhead == 0) return n;
+    for (i = 0; i < len && ows(p[i]); i++) {}
+    x->head.len--; /* drop the previous value's NUL */
+    if (laws_buf_append(&x->head, " ", 1) || laws_buf_append(&x->head, p + i, len - i) ||
+        laws_buf_append(&x->head, "", 1)) goto oom;
+    return n;
+  }
+  for (k = 0; k < len && p[k] != ':'; k++) {}
+  if (k == len || k == 0) return n; /* not a header line: ignore */
+  i = x->head.len;
+  if (laws_buf_append(&x->head, p, k) || laws_buf_append(&x->head, "", 1)) goto oom;
+  for (; i < x->head.len; i++) x->head.p[i] = (char)tolower((unsigned char)x->head.p[i]);
+  for (k++; k < len && ows(p[k]); k++) {}
+  while (len > k && ows(p[len - 1])) len--;
+  if (laws_buf_append(&x->head, p + k, len - k) || laws_buf_append(&x->head, "", 1)) goto oom;
+  x->nhead++;
+  return n;
+oom:
+  x->oom = 1;
+  return 0;
+}
+
+/* ---- transfers ---- */
+
+static int has_header(const laws_http_req *r, const char *name) {
+  size_t i, n = strlen(name);
+  for (i = 0; i < r->nheaders; i++) {
+    const char *h = r->headers[i];
+    if (strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ';')) return 1;
+  }
+  return 0;
+}
+
+static CURLcode add_header(laws_http_xfer *x, const char *line) {
+  struct curl_slist *l = curl_slist_append(x->hdrs, line);
+  if (l == NULL) return CURLE_OUT_OF_MEMORY;
+  x->hdrs = l;
+  return CURLE_OK;
+}
+
+/* libcurl drops a header given as "Name:" with nothing after it; "Name;" sends it empty. */
+static CURLcode add_user_header(laws_http_xfer *x, const char *h) {
+  const char *c = strchr(h, ':');
+  const char *v = c ? c + 1 : NULL;
+  while (v && ows(*v)) v++;
+  if (c != NULL && *v == '\0') {
+    size_t n = (size_t)(c - h);
+    char *tmp = malloc(n + 2);
+    CURLcode rc;
+    if (tmp == NULL) return CURLE_OUT_OF_MEMORY;
+    memcpy(tmp, h, n);
+    tmp[n] = ';';
+    tmp[n + 1] = '\0';
+    rc = add_header(x, tmp);
+    free(tmp);
+    return rc;
+  }
+  return add_header(x, h);
+}
+
+#define SET(opt, val) do { if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK) goto fail; } while (0)
+
+CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req) {
+  CURLcode rc = CURLE_OK;
+  CURL *e;
+  const char *method = req->method ? req->method : "GET";
+  const char *ca = req->ca_file;
+  size_t i;
+  memset(x, 0, sizeof *x);
+  x->session = s;
+  x->easy = e = acquire(s);
+  if (e == NULL) {
+    strcpy(x->errbuf, "out of memory");
+    return CURLE_OUT_OF_MEMORY;
+  }
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_PRIVATE, (void *)x);
+  SET(CURLOPT_SHARE, s->share);
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  SET(CURLOPT_WRITEFUNCTION, on_body);
+  SET(CURLOPT_WRITEDATA, (void *)x);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERDATA, (void *)x);
+  if (req->timeout_ms > 0) SET(CURLOPT_TIMEOUT_MS, req->timeout_ms);
+  if (req->connect_timeout_ms > 0) SET(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+  if (ca == NULL || *ca == '\0') ca = getenv("AWS_CA_BUNDLE");
+  if (ca != NULL && *ca != '\0') SET(CURLOPT_CAINFO, ca);
+  /* Peer and host verification are libcurl's defaults; set them anyway so a reused handle can
+   * never carry a weaker setting. Proxies: CURLOPT_PROXY is left unset, so libcurl reads
+   * http_proxy / https_proxy / all_proxy / no_proxy from the environment. */
+  SET(CURLOPT_SSL_VERIFYPEER, 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, 2L);
+
+  if (strcmp(method, "HEAD") == 0) {
+    SET(CURLOPT_NOBODY, 1L);
+  } else if (strcmp(method, "GET") == 0 && (req->body == NULL || req->body_len == 0)) {
+    SET(CURLOPT_HTTPGET, 1L);
+  } else {
+    if (strcmp(method, "POST") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
+    if (req->body != NULL) {
+      SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+      SET(CURLOPT_POSTFIELDS, req->body);
+    } else if (strcmp(method, "POST") == 0) {
+      SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+      SET(CURLOPT_POSTFIELDS, "");
+    }
+  }
+
+  /* The wire must carry exactly the signed headers: switch off what libcurl would add. */
+  for (i = 0; i < req->nheaders; i++)
+    if ((rc = add_user_header(x, req->headers[i])) != CURLE_OK) goto fail;
+  if (!has_header(req, "Expect") && (rc = add_header(x, "Expect:")) != CURLE_OK) goto fail;
+  if (!has_header(req, "Accept") && (rc = add_header(x, "Accept:")) != CURLE_OK) goto fail;
+  if (!has_header(req, "Content-Type") && (rc = add_header(x, "Content-Type:")) != CURLE_OK) goto fail;
+  SET(CURLOPT_HTTPHEADER, x->hdrs);
+  return CURLE_OK;
+fail:
+  if (x->errbuf[0] == '\0') {
+    strncpy(x->errbuf, curl_easy_strerror(rc), sizeof x->errbuf - 1);
+  }
+  return rc;
+}
+
+void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
+  long n = 0;
+  memset(res, 0, sizeof *res);
+  if (x->oom && (rc == CURLE_WRITE_ERROR || rc == CURLE_OK)) {
+    rc = CURLE_OUT_OF_MEMORY;
+    strcpy(x->errbuf, "out of memory while receiving the response");
+  }
+  if (x->easy != NULL && curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
+    x->session->connects += n;
+  res->code = rc;
+  res->code_name = laws_http_code_name(rc);
+  if (rc != CURLE_OK) {
+    res->message = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+    return;
+  }
+  curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res->status);
+  res->message = "";
+  res->head = &x->head;
+  res->nhead = x->nhead;
+  res->body = &x->body;
+}
+
+void laws_http_xfer_cleanup(laws_http_xfer *x) {
+  if (x->easy != NULL) release(x->session, x->easy);
+  x->easy = NULL;
+  curl_slist_free_all(x->hdrs);
+  x->hdrs = NULL;
+  laws_http_buf_free(&x->head);
+  laws_http_buf_free(&x->body);
+}
+
+void laws_http_perform(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req,
+                       laws_http_res *res) {
+  CURLcode rc = laws_http_xfer_init(x, s, req);
+  if (rc == CURLE_OK) rc = curl_easy_perform(x->easy);
+  laws_http_xfer_result(x, rc, res);
+}

@@ -1,0 +1,91 @@
+/* HTTP over libcurl, pure C (no lua.h). Used by l_http.c (blocking easy transfers) and by
+ * multi.c (the async driver adds the same easy handles to a curl multi handle).
+ *
+ * One transfer's life:
+ *   laws_http_xfer x;
+ *   laws_http_xfer_init(&x, session, &req)      acquire a pooled easy handle, set every option
+ *   curl_easy_perform(x.easy)   -- or curl_multi_add_handle(m, x.easy) ... CURLMSG_DONE
+ *   laws_http_xfer_result(&x, rc, &res)          status, headers, body or the error
+ *   laws_http_xfer_cleanup(&x)                   frees buffers, gives the easy handle back
+ * The request strings (url, headers, body, ca_file) must stay alive until xfer_result:
+ * libcurl reads the body in place (CURLOPT_POSTFIELDS, no copy). CURLOPT_PRIVATE of the easy
+ * handle points at the laws_http_xfer, so a multi driver can find it from CURLMSG_DONE. */
+#ifndef LAWS_HTTP_H
+#define LAWS_HTTP_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+
+/* A growable byte buffer: doubles its capacity, so appending n bytes costs O(n) overall. */
+typedef struct laws_buf {
+  char *p;
+  size_t len, cap;
+} laws_buf;
+
+int laws_buf_append(laws_buf *b, const char *s, size_t n); /* 0 ok, -1 out of memory */
+void laws_http_buf_free(laws_buf *b);
+
+/* A session: a curl share (DNS cache, TLS sessions, connection cache) and a small pool of idle
+ * easy handles. Single-threaded: use it from the thread that made it. It must outlive every
+ * transfer started from it (a multi driver keeps a reference while transfers run). */
+typedef struct laws_http_session laws_http_session;
+
+laws_http_session *laws_http_session_new(void);   /* NULL when out of memory */
+void laws_http_session_free(laws_http_session *s); /* also frees idle easy handles */
+
+typedef struct laws_http_req {
+  const char *method;          /* "GET", "POST", ...; NULL means GET */
+  const char *url;             /* http:// or https:// only */
+  const char *const *headers;  /* "Name: value" lines (already validated: no CR, LF, NUL) */
+  size_t nheaders;
+  const char *body;            /* NULL: no body; otherwise body_len bytes (may be 0) */
+  size_t body_len;
+  long timeout_ms;             /* total; 0: none */
+  long connect_timeout_ms;     /* 0: libcurl's default */
+  const char *ca_file;         /* NULL: $AWS_CA_BUNDLE if set, else the system bundle */
+} laws_http_req;
+
+typedef struct laws_http_xfer {
+  CURL *easy;
+  laws_http_session *session;
+  struct curl_slist *hdrs;
+  laws_buf head;               /* final response's headers: "name\0value\0"..., names lower-cased */
+  laws_buf body;
+  size_t nhead;                /* number of headers in head */
+  int oom;                     /* a callback ran out of memory */
+  char errbuf[CURL_ERROR_SIZE];
+  void *user;                  /* free for the caller (multi driver: its own task record) */
+} laws_http_xfer;
+
+typedef struct laws_http_res {
+  CURLcode code;               /* CURLE_OK: status/head/body are valid */
+  const char *code_name;       /* "COULDNT_CONNECT" ... (CURLE_ name without prefix) */
+  const char *message;         /* libcurl's message (error buffer or curl_easy_strerror) */
+  long status;
+  const laws_buf *head;        /* points into the xfer: valid until xfer_cleanup */
+  size_t nhead;
+  const laws_buf *body;
+} laws_http_res;
+
+/* Returns CURLE_OK, or an error (x->errbuf says why) after which only cleanup is allowed. */
+CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req);
+void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res);
+void laws_http_xfer_cleanup(laws_http_xfer *x);
+
+/* Blocking: init + curl_easy_perform + result. Call xfer_cleanup afterwards in all cases. */
+void laws_http_perform(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req,
+                       laws_http_res *res);
+
+/* libcurl's header callback: takes one header line of the response ("Name: value\r\n", a status
+ * line, an obs-fold continuation) into x->head. Returns n, or 0 when out of memory. Exposed for
+ * the fuzz target. */
+size_t laws_http_header_line(laws_http_xfer *x, const char *p, size_t n);
+
+/* "COULDNT_CONNECT" for CURLE_COULDNT_CONNECT; "UNKNOWN" for a code this libcurl version does
+ * not name. Never NULL. */
+const char *laws_http_code_name(CURLcode c);
+
+/* Connections the session's share has opened so far (CURLINFO_NUM_CONNECTS summed). */
+long laws_http_session_connects(const laws_http_session *s);
+
+#endif

@@ -1,0 +1,319 @@
+/* SigV4 canonicalisation: URL split, canonical path, query and headers.
+ * Inputs are untrusted bytes (fuzzed in fuzz/fuzz_canonical.c): every index is bounded
+ * by an explicit length, nothing assumes NUL termination. */
+#include "sigv4_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+void laws_buf_add(laws_buf *b, const void *s, size_t n) {
+  if (b->oom || n == 0) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+    while (cap < b->len + n + 1) {
+      if (cap > ((size_t)-1) / 2) { b->oom = 1; return; }
+      cap *= 2;
+    }
+    /* no realloc: the old block may hold secret-derived bytes and must be wiped */
+    p = malloc(cap);
+    if (p == NULL) { b->oom = 1; return; }
+    if (b->p) {
+      memcpy(p, b->p, b->len);
+      OPENSSL_cleanse(b->p, b->cap);
+      free(b->p);
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void laws_buf_addc(laws_buf *b, char c) { laws_buf_add(b, &c, 1); }
+void laws_buf_adds(laws_buf *b, const char *s) { laws_buf_add(b, s, strlen(s)); }
+
+void laws_buf_free(laws_buf *b) {
+  if (b->p) {
+    OPENSSL_cleanse(b->p, b->cap);
+    free(b->p);
+  }
+  memset(b, 0, sizeof *b);
+}
+
+static int is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_unreserved(unsigned char c) {
+  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+static int hexval(unsigned char c) {
+  if (is_digit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+static const char HEX[] = "0123456789ABCDEF";
+
+static void add_pct(laws_buf *out, unsigned char c) {
+  char e[3];
+  e[0] = '%'; e[1] = HEX[c >> 4]; e[2] = HEX[c & 15];
+  laws_buf_add(out, e, 3);
+}
+
+void laws_uri_encode(laws_buf *out, const char *s, size_t len) {
+  size_t i = 0, run;
+  while (i < len) {
+    for (run = i; run < len && is_unreserved((unsigned char)s[run]); run++) {}
+    laws_buf_add(out, s + i, run - i);
+    if (run < len) add_pct(out, (unsigned char)s[run]);
+    i = run + 1;
+  }
+}
+
+int laws_url_parse(const char *url, size_t len, laws_url *u, char *err) {
+  size_t i = 0, a, e;
+  memset(u, 0, sizeof *u);
+  while (i < len && (is_alpha((unsigned char)url[i]) ||
+                     (i > 0 && (is_digit((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.'))))
+    i++;
+  if (i == 0 || len - i < 3 || memcmp(url + i, "://", 3) != 0) {
+    strcpy(err, "request.url must be absolute (scheme://host/path): no scheme");
+    return -1;
+  }
+  u->scheme = url; u->scheme_len = i;
+  a = i + 3;
+  for (e = a; e < len && url[e] != '/' && url[e] != '?' && url[e] != '#'; e++) {}
+  u->authority = url + a; u->authority_len = e - a;
+  u->host = u->authority; u->host_len = u->authority_len;
+  for (i = a; i < e; i++)   /* drop any userinfo: it is never part of Host */
+    if (url[i] == '@') { u->host = url + i + 1; u->host_len = e - i - 1; }
+  for (i = 0; i < len; i++)
+    if ((unsigned char)url[i] <= 0x20 && url[i] != ' ') {
+      strcpy(err, "request.url contains a control character");
+      return -1;
+    }
+  if (u->host_len == 0 || u->host[0] == ':') {
+    strcpy(err, "request.url has no host");
+    return -1;
+  }
+  /* the default port is not sent in Host by HTTP clients, so it is not signed either */
+  if (u->host_len > 4 && u->scheme_len == 5 && memcmp(u->host + u->host_len - 4, ":443", 4) == 0 &&
+      (url[0] | 0x20) == 'h')
+    u->host_len -= 4;
+  else if (u->host_len > 3 && u->scheme_len == 4 && memcmp(u->host + u->host_len - 3, ":80", 3) == 0)
+    u->host_len -= 3;
+  u->path = url + e;
+  for (i = e; i < len && url[i] != '?' && url[i] != '#'; i++) {}
+  u->path_len = i - e;
+  if (i < len && url[i] == '?') {
+    u->has_query = 1;
+    u->query = url + i + 1;
+    for (e = i + 1; e < len && url[e] != '#'; e++) {}
+    u->query_len = e - i - 1;
+  }
+  return 0;
+}
+
+/* Appends path[0..len) encoded: double = every byte not unreserved or '/' (so '%' -> %25),
+ * single (S3) = existing %XX kept (hex upper-cased), other reserved bytes encoded. */
+static void encode_path(laws_buf *out, const char *p, size_t len, int double_encode) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (is_unreserved(c) || c == '/') laws_buf_add(out, p + i, 1);
+    else if (!double_encode && c == '%' && len - i > 2 &&
+             hexval((unsigned char)p[i + 1]) >= 0 && hexval((unsigned char)p[i + 2]) >= 0) {
+      char e[3];
+      e[0] = '%'; e[1] = HEX[hexval((unsigned char)p[i + 1])]; e[2] = HEX[hexval((unsigned char)p[i + 2])];
+      laws_buf_add(out, e, 3);
+      i += 2;
+    } else add_pct(out, c);
+  }
+}
+
+void laws_canon_path(laws_buf *out, const char *path, size_t len, int normalize, int double_encode) {
+  size_t segs[256][2], n = 0, i = 0, s;
+  int trailing = 0;
+  if (len == 0) { laws_buf_addc(out, '/'); return; }
+  if (!normalize) { encode_path(out, path, len, double_encode); return; }
+  /* RFC 3986 remove_dot_segments, plus empty segments collapsed ("//" -> "/"). A path with
+   * more segments than the stack holds is signed as is rather than truncated. */
+  while (i <= len) {
+    for (s = i; i < len && path[i] != '/'; i++) {}
+    if (i - s == 0) { trailing = s > 0; }
+    else if (i - s == 1 && path[s] == '.') { trailing = 1; }
+    else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') { if (n) n--; trailing = 1; }
+    else {
+      if (n == sizeof segs / sizeof segs[0]) { encode_path(out, path, len, double_encode); return; }
+      segs[n][0] = s; segs[n][1] = i - s; n++; trailing = 0;
+    }
+    i++;
+  }
+  laws_buf_addc(out, '/');
+  for (i = 0; i < n; i++) {
+    if (i) laws_buf_addc(out, '/');
+    encode_path(out, path + segs[i][0], segs[i][1], double_encode);
+  }
+  if (n && trailing) laws_buf_addc(out, '/');
+}
+
+/* Decodes %XX (an invalid escape stays literal) and re-encodes with the unreserved set. */
+static void reencode(laws_buf *out, const char *s, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '%' && len - i > 2 && hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
+      c = (unsigned char)(hexval((unsigned char)s[i + 1]) << 4 | hexval((unsigned char)s[i + 2]));
+      i += 2;
+    }
+    if (is_unreserved(c)) laws_buf_addc(out, (char)c);
+    else add_pct(out, c);
+  }
+}
+
+static int bytecmp(const char *a, size_t al, const char *b, size_t bl) {
+  int r = memcmp(a, b, al < bl ? al : bl);
+  if (r) return r;
+  return al < bl ? -1 : al > bl;
+}
+
+static int kv_cmp(const void *x, const void *y) {
+  const laws_kv *a = x, *b = y;
+  int r = bytecmp(a->k, a->kl, b->k, b->kl);
+  if (!r) r = bytecmp(a->v, a->vl, b->v, b->vl);
+  if (!r) r = a->idx < b->idx ? -1 : a->idx > b->idx;
+  return r;
+}
+
+/* Pairs are first written as offsets into strs (which may move while growing), then
+ * turned into pointers for sorting once strs is complete. */
+static void push_pair(laws_buf *strs, laws_buf *arr, size_t ko, size_t vo) {
+  laws_kv kv;
+  kv.k = NULL; kv.v = NULL; kv.orig = NULL;
+  kv.idx = ko; kv.kl = vo - ko; kv.vl = strs->len - vo;
+  laws_buf_add(arr, &kv, sizeof kv);
+}
+
+void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *q, size_t qlen,
+                      const laws_kv *extra, size_t nextra) {
+  size_t i = 0, s, eq, n, ko, vo;
+  laws_kv *kv;
+  strs->len = 0; arr->len = 0;
+  while (i < qlen) {
+    for (s = i; i < qlen && q[i] != '&'; i++) {}
+    if (i > s) {
+      for (eq = s; eq < i && q[eq] != '='; eq++) {}
+      ko = strs->len;
+      reencode(strs, q + s, eq - s);
+      vo = strs->len;
+      if (eq < i) reencode(strs, q + eq + 1, i - eq - 1);
+      push_pair(strs, arr, ko, vo);
+    }
+    i++;
+  }
+  for (i = 0; i < nextra; i++) {
+    ko = strs->len;
+    laws_uri_encode(strs, extra[i].k, extra[i].kl);
+    vo = strs->len;
+    laws_uri_encode(strs, extra[i].v, extra[i].vl);
+    push_pair(strs, arr, ko, vo);
+  }
+  if (strs->oom || arr->oom) { out->oom = 1; return; }
+  n = arr->len / sizeof(laws_kv);
+  kv = (laws_kv *)(void *)arr->p;
+  for (i = 0; i < n; i++) {
+    size_t off = kv[i].idx;
+    kv[i].k = strs->p + off;
+    kv[i].v = strs->p + off + kv[i].kl;
+    kv[i].idx = i;
+  }
+  if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
+  for (i = 0; i < n; i++) {
+    if (i) laws_buf_addc(out, '&');
+    laws_buf_add(out, kv[i].k, kv[i].kl);
+    laws_buf_addc(out, '=');
+    laws_buf_add(out, kv[i].v, kv[i].vl);
+  }
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Trims and collapses every whitespace run (an obs-fold included) into one space. */
+static void canon_value(laws_buf *out, const char *v, size_t len) {
+  size_t i = 0, s;
+  int first = 1;
+  while (i < len) {
+    while (i < len && is_ws(v[i])) i++;
+    for (s = i; i < len && !is_ws(v[i]); i++) {}
+    if (i > s) {
+      if (!first) laws_buf_addc(out, ' ');
+      laws_buf_add(out, v + s, i - s);
+      first = 0;
+    }
+  }
+}
+
+static void push_header(laws_buf *strs, laws_buf *arr, const char *name, size_t nlen,
+                        const char *value, size_t vlen) {
+  laws_kv kv;
+  size_t i, ko = strs->len;
+  for (i = 0; i < nlen; i++) {
+    char c = name[i];
+    laws_buf_addc(strs, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+  }
+  canon_value(strs, value, vlen);
+  kv.k = NULL; kv.v = NULL; kv.orig = name;
+  kv.kl = nlen; kv.vl = strs->len - ko - nlen;
+  kv.idx = ko; /* offset for now; see push_pair */
+  laws_buf_add(arr, &kv, sizeof kv);
+}
+
+static int hdr_cmp(const void *x, const void *y) {
+  const laws_kv *a = x, *b = y;
+  int r = bytecmp(a->k, a->kl, b->k, b->kl);
+  /* "X-A" and "x-a" are two keys of a Lua table, met in no fixed order: order them by their
+   * spelling; the values of one key (a list) keep their order */
+  if (!r) r = bytecmp(a->orig, a->kl, b->orig, b->kl);
+  if (!r) r = a->idx < b->idx ? -1 : a->idx > b->idx;
+  return r;
+}
+
+void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, laws_buf *arr,
+                        const laws_sigv4_header *h, size_t n, const unsigned char *skip,
+                        const laws_sigv4_header *extra, size_t nextra) {
+  size_t i, m;
+  laws_kv *kv;
+  strs->len = 0; arr->len = 0;
+  for (i = 0; i < n; i++)
+    if (!skip[i]) push_header(strs, arr, h[i].name, h[i].nlen, h[i].value, h[i].vlen);
+  for (i = 0; i < nextra; i++)
+    push_header(strs, arr, extra[i].name, extra[i].nlen, extra[i].value, extra[i].vlen);
+  if (strs->oom || arr->oom) { canon->oom = 1; return; }
+  m = arr->len / sizeof(laws_kv);
+  kv = (laws_kv *)(void *)arr->p;
+  for (i = 0; i < m; i++) {
+    size_t off = kv[i].idx;
+    kv[i].k = strs->p + off;
+    kv[i].v = strs->p + off + kv[i].kl;
+    kv[i].idx = i;
+  }
+  if (m > 1) qsort(kv, m, sizeof *kv, hdr_cmp);
+  for (i = 0; i < m; i++) {
+    int same = i > 0 && bytecmp(kv[i].k, kv[i].kl, kv[i - 1].k, kv[i - 1].kl) == 0;
+    if (same) {
+      laws_buf_addc(canon, ',');
+    } else {
+      if (i) {
+        laws_buf_addc(canon, '\n');
+        laws_buf_addc(signed_list, ';');
+      }
+      laws_buf_add(canon, kv[i].k, kv[i].kl);
+      laws_buf_addc(canon, ':');
+      laws_buf_add(signed_list, kv[i].k, kv[i].kl);
+    }
+    laws_buf_add(canon, kv[i].v, kv[i].vl);
+  }
+  if (m) laws_buf_addc(canon, '\n');
+}

@@ -1,0 +1,284 @@
+--- laws.client(service, opts) / laws.client{ model = "service-2.json", ... }: AWS service
+-- clients driven by operation tables. One call: validate and serialise once, then per
+-- attempt get credentials, sign afresh, send through laws.runtime, parse, and let
+-- laws.retry_strategy decide whether and when to try again.
+local errors = require "laws.errors"
+local runtime = require "laws.runtime"
+local model = require "laws.model"
+local endpoints = require "laws.endpoints"
+local common = require "laws.protocol.common"
+local skew = require "laws.client_skew"
+
+local M = {}
+
+local PROTOCOLS = {
+  ["rest-json"] = "laws.protocol.rest_json",
+  json = "laws.protocol.json",
+  query = "laws.protocol.query",
+}
+
+local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, retry = 1, timeout = 1,
+                      connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
+                      on_retry = 1, user_agent = 1 }
+local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
+
+local function check_opts(t, allowed, where)
+  for k in pairs(t) do
+    if not allowed[k] then
+      local names = {}
+      for n in pairs(allowed) do names[#names + 1] = n end
+      local hint = model.closest(tostring(k), names, 1)
+      error(where .. ": unknown option '" .. tostring(k) .. "' (did you mean '" .. hint[1] .. "'?)", 3)
+    end
+  end
+end
+
+--- UUID v4 from the C core's OS randomness (core.uuid4 from the retry area when present).
+local core_ok, core = pcall(require, "laws.core")
+if not core_ok then core = {} end
+local function uuid4()
+  if core.uuid4 then return core.uuid4() end
+  local b
+  if core.random_bytes then b = core.random_bytes(16)
+  else
+    local f = assert(io.open("/dev/urandom", "rb"))
+    b = f:read(16)
+    f:close()
+  end
+  local bytes = { b:byte(1, 16) }
+  bytes[7] = bytes[7] % 16 + 0x40   -- version 4
+  bytes[9] = bytes[9] % 64 + 0x80   -- RFC 4122 variant
+  local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
+  return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
+end
+M.uuid4 = uuid4
+
+local retry_strategy = require "laws.retry_strategy"
+
+local Client = {}
+M.Client = Client
+local retry_opts
+
+local function op_function(name)
+  return function(self, params, opts) return self:call(name, params, opts) end
+end
+
+local meta = {
+  __name = "laws.client",
+  __index = function(self, k)
+    local v = Client[k]
+    if v ~= nil then return v end
+    if type(k) == "string" and self.model.ops[k] then
+      local f = op_function(k)
+      rawset(self, k, f)
+      return f
+    end
+    if type(k) == "string" and k:match("^%u") then
+      return function() self:call(k) end  -- raises naming the closest operations
+    end
+  end,
+  __tostring = function(self) return "laws.client(" .. self.service .. ", " .. self.region .. ")" end,
+}
+
+--- Create a client. `service` names a built-in service; or pass one table with `model`.
+function M.new(service, opts)
+  if type(service) == "table" and opts == nil then opts, service = service, service.service end
+  opts = opts or {}
+  if type(opts) ~= "table" then error("laws.client: opts must be a table", 2) end
+  check_opts(opts, CLIENT_OPTS, "laws.client")
+  local m
+  if opts.model ~= nil then
+    if type(opts.model) ~= "string" then error("laws.client: model must be a path to a service-2.json", 2) end
+    m = model.file(opts.model)
+  else
+    if type(service) ~= "string" then error("laws.client: service (string) or { model = path } expected", 2) end
+    m = model.service(service)
+  end
+  local proto_mod = PROTOCOLS[m.protocol]
+  if not proto_mod then
+    error("laws.client: protocol '" .. tostring(m.protocol) .. "' of " .. tostring(m.source)
+          .. " is not supported (rest-json, json, query are)", 2)
+  end
+  local region = endpoints.region(opts)
+  if not region then error("laws.client: no region (set opts.region, AWS_REGION or AWS_DEFAULT_REGION)", 2) end
+  local url, uerr = endpoints.resolve(m.meta, region, opts)
+  if not url then error("laws.client: " .. uerr, 2) end
+  for _, k in ipairs{ "timeout", "connect_timeout" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "number" then error("laws.client: " .. k .. " must be a number", 2) end
+  end
+  if opts.on_retry ~= nil and type(opts.on_retry) ~= "function" then error("laws.client: on_retry must be a function", 2) end
+  if opts.retry ~= nil and type(opts.retry) ~= "table" then error("laws.client: retry must be a table", 2) end
+  local self = setmetatable({
+    service = service or m.meta.endpointPrefix, model = m, proto = require(proto_mod),
+    region = region, endpoint = url, signing_name = m.meta.signingName or m.meta.endpointPrefix,
+    credentials = require("laws.credentials").resolve(opts),
+    strategy = retry_strategy.new(retry_opts(opts)),
+    timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
+    user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
+    clock_offset = 0,
+  }, meta)
+  return self
+end
+
+-- The client's retry options: opts.retry plus the client-wide on_retry hook and profile.
+retry_opts = function(opts)
+  local r = {}
+  for k, v in pairs(opts.retry or {}) do r[k] = v end
+  if opts.on_retry and r.on_retry == nil then r.on_retry = opts.on_retry end
+  if opts.profile and r.profile == nil then r.profile = opts.profile end
+  return r
+end
+
+local function http_session(self)
+  if self.session == nil then
+    local ok, http = pcall(require, "laws.http")
+    self.session = ok and http.session and http.session{} or false
+  end
+  return self.session or nil
+end
+
+function Client:close()
+  if self.session and self.session.close then self.session:close() end
+  self.session = false
+end
+
+-- Fill idempotency tokens once per logical call; a caller's token is kept.
+local function fill_tokens(op, params)
+  local input = op.input
+  if not input then return params end
+  local copy
+  for _, name in ipairs(input.order) do
+    if input.members[name].idempotencyToken and params[name] == nil then
+      if not copy then
+        copy = {}
+        for k, v in pairs(params) do copy[k] = v end
+      end
+      copy[name] = uuid4()
+    end
+  end
+  return copy or params
+end
+
+local function response_error(self, res)
+  local f = self.proto.parse_error(res)
+  local code = f.code
+  if not code and not (res.body or ""):find("%S") then
+    -- An empty answer: the service's modelled error for this status, if exactly one.
+    local found
+    for name, sh in pairs(self.model.errors) do
+      if type(sh.error) == "table" and sh.error.httpStatusCode == res.status and name == sh.name then
+        found = found == nil and name or false
+      end
+    end
+    code = found or nil
+  end
+  -- Not from the service proper (a proxy's HTML page, a cut-off body): name it by status.
+  code = code or ("HTTP" .. tostring(res.status))
+  local e = errors.new{ code = code, message = f.message or ("HTTP status " .. tostring(res.status)),
+                        status = res.status, request_id = f.request_id, headers = res.headers or {} }
+  local sh = self.model.errors[code]
+  if sh and sh.retryable then
+    e.modeled_retryable = true
+    if sh.retryable.throttling then e.modeled_throttling = true end
+  end
+  return e
+end
+
+--- Send one attempt: sign with the current clock offset, send, parse.
+local function attempt(self, op, req, creds, sdk_request, call_opts)
+  local headers = {}
+  for k, v in pairs(req.headers) do headers[k] = v end
+  headers["amz-sdk-request"] = sdk_request
+  local signed = require("laws.sigv4").sign(
+    { method = req.method, url = req.url, headers = headers, body = req.body }, creds,
+    { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+  local res, terr = runtime.request({
+    method = signed.method, url = signed.url, headers = signed.headers, body = signed.body,
+    timeout = call_opts.timeout or self.timeout, connect_timeout = call_opts.connect_timeout or self.connect_timeout,
+  }, { session = http_session(self) })
+  if not res then
+    if not errors.is(terr) then terr = errors.new{ code = "TransportError", message = tostring(terr), transport = true } end
+    return nil, terr
+  end
+  if res.status >= 200 and res.status < 300 then
+    local result, perr = self.proto.parse(op, res)
+    if result then return result, nil, res end
+    return nil, errors.new{ code = "ResponseParseError", message = "could not parse the answer: " .. tostring(perr),
+                            status = res.status, request_id = common.request_id(res.headers), headers = res.headers or {} }, res
+  end
+  return nil, response_error(self, res), res
+end
+
+local function notify(hooks, event)
+  for _, h in ipairs(hooks) do h(event) end
+end
+
+--- Call an operation by name. Returns result or nil, err (err.attempts set).
+function Client:call(opname, params, call_opts)
+  if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
+  local op = type(opname) == "string" and self.model.ops[opname]
+  if not op then
+    local hint = model.closest(tostring(opname), self.model.names, 3)
+    error("laws.client: " .. self.service .. " has no operation '" .. tostring(opname) .. "' (closest: "
+          .. table.concat(hint, ", ") .. ")", 2)
+  end
+  if params == nil then params = {} end
+  if type(params) ~= "table" then error("laws.client: " .. opname .. ": params must be a table, got " .. type(params), 2) end
+  call_opts = call_opts or {}
+  if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 2) end
+  check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname)
+  params = fill_tokens(op, params)
+  common.validate(params, op.input, opname)
+  local req = self.proto.build(op, params, self.model.meta)
+  req.url = self.endpoint .. req.path .. (#req.query > 0 and ("?" .. table.concat(req.query, "&")) or "")
+  req.headers["User-Agent"] = self.user_agent
+  req.headers["amz-sdk-invocation-id"] = uuid4()
+
+  local per_call = {}
+  for k, v in pairs(call_opts.retry or {}) do per_call[k] = v end
+  if call_opts.on_retry then per_call.on_retry = call_opts.on_retry end
+  local rcall = self.strategy:start(per_call)
+  local skew_fixed = false
+  while true do
+    local wait = rcall:before_attempt() or 0
+    if wait > 0 then runtime.sleep(wait) end
+    local creds, cerr = self.credentials:get()
+    if not creds then
+      if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
+      cerr.attempts = rcall.attempt
+      return nil, cerr
+    end
+    local result, err, res = attempt(self, op, req, creds, rcall:request_header(), call_opts)
+    if not err then
+      rcall:after_attempt(result, nil)
+      return result
+    end
+    if not skew_fixed and res then
+      local offset = skew.correction(err, res.headers, runtime.time() + self.clock_offset)
+      if offset then
+        -- The request was fine, our clock was not: the strategy retries at once, free of quota.
+        self.clock_offset = self.clock_offset + offset
+        err.clock_skew_corrected = true
+        skew_fixed = true
+      end
+    end
+    local delay = rcall:after_attempt(nil, err)
+    err.attempts = rcall.attempt
+    if delay == nil then return nil, err end
+    if delay > 0 then runtime.sleep(delay) end
+  end
+end
+
+--- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".
+function Client:wait(name, params, opts)
+  local waiter = require "laws.waiter"
+  local w = type(name) == "string" and waiter.get(self.service, name)
+  if not w then
+    local names = waiter.list(self.service)
+    error("laws.client: " .. self.service .. " has no waiter '" .. tostring(name) .. "' (has: "
+          .. (#names > 0 and table.concat(names, ", ") or "none") .. ")", 2)
+  end
+  return w:wait(self, params, opts)
+end
+
+return setmetatable(M, { __call = function(_, service, opts) return M.new(service, opts) end })

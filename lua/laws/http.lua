@@ -1,0 +1,45 @@
+--- laws.http: HTTP/1.1 (and HTTP/2 over TLS when libcurl offers it) through libcurl.
+--   res, err = http.request{ method=, url=, headers=, body=, timeout=, connect_timeout=, ca_file= }
+--   s = http.session{ timeout=, connect_timeout=, ca_file= }; s:request(req); s:close()
+-- res = { status = 200, headers = { ["content-type"] = "..." }, body = "..." }: header names
+-- lower-cased; a repeated header is joined with ", " (RFC 9110 5.3), set-cookie with "\n".
+-- Transport failures: nil, err (a laws.errors value) with err.code the libcurl CURLE_ name
+-- without its prefix ("COULDNT_CONNECT", "OPERATION_TIMEDOUT", ...), err.message libcurl's
+-- message, err.curl_code the number and err.transport = true. Misuse raises.
+-- Redirects are never followed: a 3xx is returned as a response.
+local core = require "laws.core"
+local errors = require "laws.errors"
+
+local M = {}
+
+-- Sessions made in C hand back errors with laws.errors' metatable directly (no Lua wrapper
+-- per call: keeps the blocking path as fast as a plain libcurl loop).
+core.http_set_error_mt(errors.Error)
+
+--- A session: its own connection cache, DNS cache, TLS sessions and easy-handle pool.
+-- opts: timeout, connect_timeout (seconds), ca_file (defaults for its requests).
+function M.session(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'session' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  return core.http_session(opts)
+end
+
+local default
+
+--- One request on the default session (created on first use, kept for keep-alive).
+function M.request(req)
+  if type(req) ~= "table" then
+    error("bad argument #1 to 'request' (table expected, got " .. type(req) .. ")", 2)
+  end
+  if default == nil then default = core.http_session() end
+  return default:request(req)
+end
+
+--- The default session (laws.runtime and tests use it to count connections).
+function M.default_session()
+  if default == nil then default = core.http_session() end
+  return default
+end
+
+return M

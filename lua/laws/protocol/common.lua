@@ -1,0 +1,240 @@
+--- Pieces every protocol shares: percent-encoding, base64, timestamps, parameter
+-- validation, shape-directed JSON encode/decode and AWS error-code clean-up.
+local json = require "laws.json"
+local model = require "laws.model"
+
+local M = {}
+
+-- Integers without math.type / math.tointeger, which LuaJIT (OpenResty) lacks.
+local function is_int(v)
+  return type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63
+end
+M.is_int = is_int
+
+--- A whole number as a Lua integer where the Lua has them; nil when `v` is not whole.
+function M.toint(v)
+  if not is_int(v) then return nil end
+  return math.tointeger and math.tointeger(v) or v
+end
+
+--- RFC 3986 percent-encoding (everything but unreserved); keep_slash for greedy labels.
+function M.pct(s, keep_slash)
+  return (tostring(s):gsub("[^%w%-%._~" .. (keep_slash and "/" or "") .. "]", function(c)
+    return string.format("%%%02X", c:byte())
+  end))
+end
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local B64INV = {}
+for i = 1, 64 do B64INV[B64:byte(i)] = i - 1 end
+
+function M.b64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local d1, d2, d3, d4 = math.floor(n / 262144), math.floor(n / 4096) % 64, math.floor(n / 64) % 64, n % 64
+    out[#out + 1] = B64:sub(d1 + 1, d1 + 1) .. B64:sub(d2 + 1, d2 + 1)
+      .. (b and B64:sub(d3 + 1, d3 + 1) or "=") .. (c and B64:sub(d4 + 1, d4 + 1) or "=")
+  end
+  return table.concat(out)
+end
+
+function M.unb64(s)
+  if type(s) ~= "string" then return s end
+  s = s:gsub("[^%w%+/]", "")
+  local out, bits, nbits = {}, 0, 0
+  for i = 1, #s do
+    bits = bits * 64 + B64INV[s:byte(i)]
+    nbits = nbits + 6
+    if nbits >= 8 then
+      nbits = nbits - 8
+      local p = 2 ^ nbits
+      out[#out + 1] = string.char(math.floor(bits / p) % 256)
+      bits = bits % p
+    end
+  end
+  return table.concat(out)
+end
+
+--- Timestamps: a number is epoch seconds; a string is sent as given.
+function M.timestamp(v, format)
+  if type(v) == "string" then return v end
+  if format == "unixTimestamp" then return v end
+  local whole = math.floor(v)
+  if format == "rfc822" then return os.date("!%a, %d %b %Y %H:%M:%S GMT", whole) end
+  local frac = v - whole
+  local s = os.date("!%Y-%m-%dT%H:%M:%S", whole)
+  if frac > 0 then s = s .. string.format(".%03d", math.floor(frac * 1000 + 0.5) % 1000) end
+  return s .. "Z"
+end
+
+--- Parameter validation: raises (programmer error) naming the path of the bad value.
+local function fail(path, msg) error("laws.client: " .. path .. ": " .. msg, 0) end
+
+local function check(v, shape, path)
+  local t = shape.type
+  if t == "structure" then
+    if shape.document then return end
+    if type(v) ~= "table" then fail(path, "expected a table (structure " .. shape.name .. "), got " .. type(v)) end
+    local set = 0
+    for k, val in pairs(v) do
+      local ref = shape.members[k]
+      if not ref then
+        local hint = model.closest(tostring(k), shape.order, 2)
+        fail(path, "unknown parameter '" .. tostring(k) .. "'" ..
+          (#hint > 0 and (" (did you mean " .. table.concat(hint, " or ") .. "?)") or ""))
+      end
+      if ref.jsonvalue == nil then check(val, ref.shape, path .. "." .. k) end
+      set = set + 1
+    end
+    for name in pairs(shape.required) do
+      if v[name] == nil then fail(path, "missing required parameter '" .. name .. "'") end
+    end
+    if shape.union and set ~= 1 then fail(path, "a union takes exactly one member, got " .. set) end
+  elseif t == "list" then
+    if type(v) ~= "table" then fail(path, "expected a list, got " .. type(v)) end
+    local n = #v
+    for k in pairs(v) do
+      if not is_int(k) or k < 1 or k > n then fail(path, "expected a list, got a table with key " .. tostring(k)) end
+    end
+    for i = 1, n do check(v[i], shape.member.shape, path .. "[" .. i .. "]") end
+  elseif t == "map" then
+    if type(v) ~= "table" then fail(path, "expected a table (map), got " .. type(v)) end
+    for k, val in pairs(v) do
+      if type(k) ~= "string" then fail(path, "map keys must be strings, got " .. type(k)) end
+      check(val, shape.value.shape, path .. "[" .. string.format("%q", k) .. "]")
+    end
+  elseif t == "string" then
+    if type(v) ~= "string" then fail(path, "expected a string, got " .. type(v)) end
+  elseif t == "integer" or t == "long" or t == "short" or t == "byte" then
+    if not is_int(v) then fail(path, "expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
+  elseif t == "double" or t == "float" then
+    if type(v) ~= "number" then fail(path, "expected a number, got " .. type(v)) end
+  elseif t == "boolean" then
+    if type(v) ~= "boolean" then fail(path, "expected a boolean, got " .. type(v)) end
+  elseif t == "blob" then
+    if type(v) ~= "string" then fail(path, "expected a string (blob), got " .. type(v)) end
+  elseif t == "timestamp" then
+    if type(v) ~= "number" and type(v) ~= "string" then fail(path, "expected a timestamp (epoch seconds or string), got " .. type(v)) end
+  end
+end
+
+function M.validate(params, shape, opname)
+  if shape then check(params, shape, opname) end
+end
+
+--- Shape-directed JSON: structures and maps always become objects, lists arrays,
+-- blobs base64, so an empty Lua table is written as the API expects it.
+local function enc(v, shape, out)
+  local t = shape.type
+  if t == "structure" then
+    if shape.document then return json.encode_into(v, out, 0) end
+    out[#out + 1] = "{"
+    local first = true
+    for _, name in ipairs(shape.order) do
+      local ref = shape.members[name]
+      local val = v[name]
+      if val ~= nil and ref.location == nil then
+        if not first then out[#out + 1] = "," end
+        first = false
+        out[#out + 1] = json.string(ref.locationName or name)
+        out[#out + 1] = ":"
+        enc(val, ref.shape, out)
+      end
+    end
+    out[#out + 1] = "}"
+  elseif t == "list" then
+    out[#out + 1] = "["
+    for i = 1, #v do
+      if i > 1 then out[#out + 1] = "," end
+      enc(v[i], shape.member.shape, out)
+    end
+    out[#out + 1] = "]"
+  elseif t == "map" then
+    out[#out + 1] = "{"
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for i, k in ipairs(keys) do
+      if i > 1 then out[#out + 1] = "," end
+      out[#out + 1] = json.string(k)
+      out[#out + 1] = ":"
+      enc(v[k], shape.value.shape, out)
+    end
+    out[#out + 1] = "}"
+  elseif t == "blob" then out[#out + 1] = json.string(M.b64(v))
+  elseif t == "timestamp" then
+    local ts = M.timestamp(v, shape.timestampFormat or "unixTimestamp")
+    out[#out + 1] = type(ts) == "number" and json.number(ts) or json.string(ts)
+  else
+    json.encode_into(v, out, 0)
+  end
+end
+
+function M.json_encode(v, shape)
+  local out = {}
+  enc(v, shape, out)
+  return table.concat(out)
+end
+
+-- Decoded JSON -> result by shape: nulls dropped, integers as Lua integers, blobs
+-- decoded, lists/objects marked for laws.json.encode.
+local function dec(v, shape)
+  if v == json.null then return nil end
+  local t = shape.type
+  if type(v) == "table" then
+    if t == "structure" and not shape.document then
+      local r = json.object()
+      for _, name in ipairs(shape.order) do
+        local ref = shape.members[name]
+        if ref.location == nil then
+          local val = v[ref.locationName or name]
+          if val ~= nil then r[name] = dec(val, ref.shape) end
+        end
+      end
+      return r
+    elseif t == "list" then
+      local r = json.array()
+      for i = 1, #v do r[i] = dec(v[i], shape.member.shape) end
+      return r
+    elseif t == "map" then
+      local r = json.object()
+      for k, val in pairs(v) do r[k] = dec(val, shape.value.shape) end
+      return r
+    end
+    return v
+  end
+  if type(v) == "number" and (t == "integer" or t == "long" or t == "short" or t == "byte") then
+    return M.toint(v) or v
+  end
+  if t == "blob" then return M.unb64(v) end
+  return v
+end
+M.json_decode = dec
+
+--- AWS error codes come as "aws.protocoltests#ValidationException:http://..." and the like.
+function M.clean_code(code)
+  if type(code) ~= "string" or code == "" then return nil end
+  code = code:match("^[^:]*")
+  code = code:match("[^#]*$")
+  if code == "" then return nil end
+  return code
+end
+
+--- Request id from the usual headers.
+function M.request_id(headers)
+  headers = headers or {}
+  local id = headers["x-amzn-requestid"] or headers["x-amz-request-id"]
+  if type(id) == "table" then id = id[1] end
+  return id
+end
+
+--- A short, printable excerpt of an unparsable body for messages.
+function M.excerpt(body)
+  if type(body) ~= "string" or body == "" then return "empty body" end
+  local s = body:sub(1, 160):gsub("[%c]", " ")
+  return "body: " .. s .. (#body > 160 and "..." or "")
+end
+
+return M

@@ -1,0 +1,44 @@
+--- laws.sigv4: sign AWS requests with SigV4 (AWS4-HMAC-SHA256) or SigV4a
+-- (AWS4-ECDSA-P256-SHA256). The C core does the canonicalisation and the crypto; this
+-- file only supplies the clock. Contract: ../shared/DESIGN.md ("Signing").
+local core = require "laws.core"
+local runtime = require "laws.runtime"
+
+local csign, ccanon = core.sigv4_sign, core.sigv4_canonical
+local type, error, floor = type, error, math.floor
+
+local M = {}
+
+local function when(options, fn)
+  if type(options) ~= "table" then error(fn .. ": options must be a table", 3) end
+  local t = options.time
+  if t == nil then return floor(runtime.time()) end
+  return t -- its type is checked in C with the other options
+end
+
+--- signed, details = sign(request, credentials, options)
+-- Raises on misuse (naming the field); returns nil, err only if OpenSSL itself fails.
+function M.sign(request, credentials, options)
+  local signed, details = csign(request, credentials, options, when(options, "laws.sigv4.sign"))
+  if signed == nil then
+    return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
+  end
+  return signed, details
+end
+
+--- url = presign(request, credentials, options): the request signed in query mode.
+function M.presign(request, credentials, options)
+  local signed, details = csign(request, credentials, options, when(options, "laws.sigv4.presign"), true)
+  if signed == nil then
+    return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
+  end
+  return signed.url, details
+end
+
+--- canonical_request, string_to_sign = canonical(request, credentials, options)
+-- What sign() would hash, without deriving a key or signing (verifiers, debugging).
+function M.canonical(request, credentials, options)
+  return ccanon(request, credentials, options, when(options, "laws.sigv4.canonical"))
+end
+
+return M

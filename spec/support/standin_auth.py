@@ -1,0 +1,173 @@
+"""SigV4 verification by botocore (not by laws): the request is rebuilt as an AWSRequest with
+exactly the headers the client says it signed, botocore.auth.SigV4Auth recomputes canonical
+request, string to sign and signature for the known secret, and the result is compared in
+constant time. Failures are answered with AWS's codes and messages (403)."""
+import calendar
+import hmac
+import re
+import time
+from hashlib import sha256
+from urllib.parse import unquote, urlsplit
+
+from botocore.auth import EMPTY_SHA256_HASH, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from standin_model import ApiError
+
+AUTH_RX = re.compile(r"^AWS4-HMAC-SHA256\s+(.*)$", re.S)
+MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS "
+            "Secret Access Key and signing method. Consult the service documentation for details.")
+BAD_TOKEN = "The security token included in the request is invalid."
+SKEW = 300
+
+
+def _fmt(t):
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))
+
+
+def _parse_amz_date(s):
+    if len(s) != 16 or s[8] != "T" or s[15] != "Z":
+        return None
+    try:
+        return float(calendar.timegm((int(s[0:4]), int(s[4:6]), int(s[6:8]), int(s[9:11]), int(s[11:13]),
+                                      int(s[13:15]), 0, 0, 0)))
+    except ValueError:
+        return None
+
+
+def _deny(code, message, status=403):
+    return ApiError(status, code, message)
+
+
+class CachingSigV4(SigV4Auth):
+    """botocore's SigV4Auth, with the signing key (4 HMACs) cached per secret/date/region/service
+    (the derivation is botocore's _sign chain, done once), and the body hashed straight from the
+    bytes received (what payload() computes after AWSRequest.prepare(), without preparing)."""
+    _keys = {}
+
+    def payload(self, request):
+        data = request.data
+        return sha256(data).hexdigest() if data else EMPTY_SHA256_HASH
+
+    def signature(self, string_to_sign, request):
+        k = (self.credentials.secret_key, request.context["timestamp"][0:8], self._region_name, self._service_name)
+        key = self._keys.get(k)
+        if key is None:
+            secret = self.credentials.secret_key
+            kd = self._sign(("AWS4" + secret).encode(), k[1])
+            key = self._sign(self._sign(self._sign(kd, k[2]), k[3]), "aws4_request")
+            if len(self._keys) > 1000:
+                self._keys.clear()
+            self._keys[k] = key
+        return self._sign(key, string_to_sign, hex=True)
+
+
+class Verifier:
+    def __init__(self, keys, region=None):
+        self.keys = dict(keys)   # access key id -> (secret, token or None)
+        self.region = region     # None: any region
+
+    def verify(self, method, target, headers, body, service, now):
+        """headers: dict of lower-cased name -> list of values. Returns the access key id
+        or raises ApiError the way AWS answers."""
+        auth = _one(headers, "authorization")
+        if auth is None:
+            raise _deny("MissingAuthenticationTokenException", "Missing Authentication Token")
+        m = AUTH_RX.match(auth)
+        if not m:
+            raise _deny("IncompleteSignatureException",
+                        "Authorization header requires 'Credential' parameter. Authorization header requires "
+                        "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. "
+                        "Authorization=" + auth.split(" ")[0])
+        parts = {}
+        for p in m.group(1).split(","):
+            k, _, v = p.strip().partition("=")
+            parts[k] = v
+        missing = [k for k in ("Credential", "SignedHeaders", "Signature") if not parts.get(k)]
+        if missing:
+            raise _deny("IncompleteSignatureException",
+                        " ".join("Authorization header requires '%s' parameter." % k for k in missing))
+        scope = parts["Credential"].split("/")
+        if len(scope) != 5 or scope[4] != "aws4_request":
+            raise _deny("IncompleteSignatureException",
+                        "Credential should be scoped to a valid region, not '%s'. " % parts["Credential"])
+        akid, sdate, region, svc, _ = scope
+        if akid not in self.keys:
+            raise _deny("UnrecognizedClientException", BAD_TOKEN)
+        secret, token = self.keys[akid]
+        if _one(headers, "x-amz-security-token") != token:
+            raise _deny("UnrecognizedClientException", BAD_TOKEN)
+        if svc != service:
+            raise _deny("InvalidSignatureException", "Credential should be scoped to correct service: '%s'. " % service)
+        if self.region and region != self.region:
+            raise _deny("InvalidSignatureException",
+                        "Credential should be scoped to a valid region. ")
+        signed = parts["SignedHeaders"].split(";")
+        if "host" not in signed:
+            raise _deny("InvalidSignatureException",
+                        "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+        amz_date = _one(headers, "x-amz-date")
+        if amz_date is None:
+            raise _deny("IncompleteSignatureException",
+                        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+                        "Authorization=" + auth.split(",")[0])
+        t = _parse_amz_date(amz_date)
+        if t is None:
+            raise _deny("IncompleteSignatureException", "Date must be in ISO-8601 'basic format'. Got '%s'." % amz_date)
+        if sdate != amz_date[:8]:
+            raise _deny("InvalidSignatureException",
+                        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+                        "'%s' != '%s', from '%s'." % (sdate, amz_date[:8], amz_date))
+        if t < now - SKEW:
+            raise _deny("InvalidSignatureException", "Signature expired: %s is now earlier than %s (%s - 5 min.)"
+                        % (amz_date, _fmt(now - SKEW), _fmt(now)))
+        if t > now + SKEW:
+            raise _deny("InvalidSignatureException", "Signature not yet current: %s is still later than %s (%s + 5 min.)"
+                        % (amz_date, _fmt(now + SKEW), _fmt(now)))
+
+        host = _one(headers, "host") or ""
+        path, _, query = target.partition("?")
+        req = AWSRequest(method=method, url="http://" + host + path, data=body or b"")
+        if query:
+            # AWS decodes and re-encodes the query; botocore's params path does the re-encoding
+            req.params = [tuple(unquote(x) for x in (p.partition("=")[0], p.partition("=")[2]))
+                          for p in query.split("&") if p]
+        for name in signed:
+            vals = headers.get(name)
+            if vals is None:
+                raise _deny("InvalidSignatureException", MISMATCH)
+            for v in vals:
+                req.headers[name] = v  # HTTPHeaders keeps repeated values
+        ctx_sha = _one(headers, "x-amz-content-sha256")
+        req.context["timestamp"] = amz_date
+        signer = CachingSigV4(Credentials(akid, secret, token), svc, region)
+        canonical = signer.canonical_request(req)
+        if ctx_sha is not None and "x-amz-content-sha256" in signed and ctx_sha != "UNSIGNED-PAYLOAD":
+            if ctx_sha != signer.payload(req):
+                raise _deny("InvalidSignatureException",
+                            "The provided 'x-amz-content-sha256' header does not match what was computed.", 400)
+        expected = signer.signature(signer.string_to_sign(req, canonical), req)
+        if not hmac.compare_digest(expected.encode(), parts["Signature"].encode()):
+            raise _deny("InvalidSignatureException", MISMATCH)
+        return akid
+
+
+def scope_service(headers):
+    """The signing name from the Authorization credential scope, or None."""
+    auth = _one(headers, "authorization")
+    if not auth:
+        return None
+    m = re.search(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
+    return m.group(1) if m else None
+
+
+def _one(headers, name):
+    v = headers.get(name)
+    if v is None:
+        return None
+    return ",".join(v) if len(v) > 1 else v[0]
+
+
+def host_of(url):
+    return urlsplit(url).netloc
