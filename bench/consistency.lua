@@ -123,7 +123,7 @@ local policies = {
 }
 if os.getenv("CONSISTENCY_CANDIDATES") then
   for _, c in ipairs{ { 0.01, 1, "equal" }, { 0.025, 1, "full" }, { 0.05, 1, "equal" }, { 0.025, 0.5, "equal" },
-                      { 0.025, 1, "decorrelated" } } do
+                      { 0.025, 0.7, "equal" }, { 0.025, 1, "decorrelated" } } do
     local p = laws.backoff.exponential{ base = c[1], cap = c[2], jitter = c[3], max_elapsed = 30 }
     policies[#policies + 1] = { ("exp %g/%g/%s"):format(c[1], c[2], c[3]), p,
                                 function(r) return r.wait_start + 30 end }

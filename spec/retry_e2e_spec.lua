@@ -138,7 +138,9 @@ describe("consistency waits against the stand-in's visibility lag", function()
     assert.equal(c.caseId, found.cases[1].caseId)
     local v = srv.visibility(c.caseId)
     local overshoot = v.first_seen_mono - v.visible_mono
-    assert.is_true(overshoot >= 0 and overshoot < 0.25, overshoot)
+    -- with a 0.3 s lag the wait that crosses it is at most the 5th (ceiling 0.4 s): the
+    -- overshoot is bounded by that wait plus a request (naive: 0.7 s)
+    assert.is_true(overshoot >= 0 and overshoot < 0.6, overshoot)
     assert.is_true(#waits >= 3 and #waits <= 12, #waits)
     assert.is_true(waits[1] < 0.1)
   end)
