@@ -105,7 +105,9 @@ end
 --   0.025/1/full               59 ms             454 ms  4.92
 --   0.05/1/equal               51 ms             387 ms  3.61
 --   0.01/1/equal               35 ms             416 ms  5.33
+--   0.025/1/decorrelated       50 ms             289 ms  3.89
 --   naive 1 s then 2 s         917 ms            1003 ms 2.04   (3 of 300 gave up)
+-- (p95 varies by ~100 ms between runs on this shared 2-core machine; medians are stable.)
 -- A 0.5 s cap instead of 1 s cuts the p95 overshoot by ~40% for the same mean requests
 -- (the cap only matters for long lags); the price is up to 2 requests/s per waiter while
 -- a write stays invisible for seconds, at most ~80 requests over the full 30 s.
