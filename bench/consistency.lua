@@ -108,8 +108,9 @@ local function report(name, runs)
     end
   end
   table.sort(over); table.sort(lags)
-  print(("%-22s runs %d  overshoot median %7.1f ms  p95 %7.1f ms  max %7.1f ms  requests/wait %5.2f  gave up %d (visible before deadline: %d)")
-    :format(name, #runs, pct(over, 0.5) * 1e3, pct(over, 0.95) * 1e3, pct(over, 1) * 1e3, calls / #runs, gave_up, bad))
+  print(("%-22s runs %d  overshoot median %7.1f ms  p95 %7.1f ms  max %7.1f ms  requests/wait %5.2f"
+         .. "  gave up %d (visible before deadline: %d)"):format(name, #runs, pct(over, 0.5) * 1e3,
+         pct(over, 0.95) * 1e3, pct(over, 1) * 1e3, calls / #runs, gave_up, bad))
   return { median = pct(over, 0.5), p95 = pct(over, 0.95), mean_calls = calls / #runs, bad = bad, lags = lags }
 end
 
@@ -142,7 +143,7 @@ end
 print(("scheduler lateness (resumed after due): mean %.2f ms, max %.1f ms over %d resumes")
   :format(late.n > 0 and late.sum / late.n * 1e3 or 0, late.max * 1e3, late.n))
 local d, n = results["default (consistency)"], results["naive 1 s, 2 s"]
-print(("default vs naive: median overshoot %.1f%% of naive's (target <= 10%%), %.2f requests/wait (target <= 10), %d premature give-ups (target 0)")
-  :format(d.median / n.median * 100, d.mean_calls, d.bad))
+print(("default vs naive: median overshoot %.1f%% of naive's (target <= 10%%), %.2f requests/wait (target <= 10),"
+       .. " %d premature give-ups (target 0)"):format(d.median / n.median * 100, d.mean_calls, d.bad))
 client:close()
 srv.stop()
