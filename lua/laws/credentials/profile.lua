@@ -47,6 +47,9 @@ local function build(name, opts, visited)
 
   if type(p.role_arn) == "string" and p.role_arn ~= "" then
     local sp, cs = p.source_profile, p.credential_source
+    if p.duration_seconds ~= nil and not tonumber(p.duration_seconds) then
+      return config_error(name, "duration_seconds is not a number")
+    end
     if sp and cs then return config_error(name, "has both source_profile and credential_source") end
     local source
     if cs then
