@@ -189,6 +189,8 @@ EOF
       local err = err_of("d")
       assert.equal("ConfigError", err.code)
       assert.matches("duration_seconds", err.message)
+      config("[profile t]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile =\n  nested = value\n")
+      assert.equal("ConfigError", err_of("t").code)
     end)
 
     it("names a missing source profile", function()

@@ -47,6 +47,9 @@ local function build(name, opts, visited)
 
   if type(p.role_arn) == "string" and p.role_arn ~= "" then
     local sp, cs = p.source_profile, p.credential_source
+    if (sp ~= nil and type(sp) ~= "string") or (cs ~= nil and type(cs) ~= "string") then
+      return config_error(name, "source_profile / credential_source must be plain values")
+    end
     if p.duration_seconds ~= nil and not tonumber(p.duration_seconds) then
       return config_error(name, "duration_seconds is not a number")
     end
