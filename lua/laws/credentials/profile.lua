@@ -47,8 +47,11 @@ local function build(name, opts, visited)
 
   if type(p.role_arn) == "string" and p.role_arn ~= "" then
     local sp, cs = p.source_profile, p.credential_source
-    if (sp ~= nil and type(sp) ~= "string") or (cs ~= nil and type(cs) ~= "string") then
-      return config_error(name, "source_profile / credential_source must be plain values")
+    for _, k in ipairs{ "source_profile", "credential_source", "external_id", "role_session_name",
+                        "web_identity_token_file", "duration_seconds" } do
+      if p[k] ~= nil and type(p[k]) ~= "string" then
+        return config_error(name, k .. " must be a plain value, not a sub-property block")
+      end
     end
     if p.duration_seconds ~= nil and not tonumber(p.duration_seconds) then
       return config_error(name, "duration_seconds is not a number")
