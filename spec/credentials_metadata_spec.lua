@@ -109,7 +109,7 @@ describe("metadata endpoints", function()
       assert.is_nil(c)
       assert.equal("CredentialsNotFound", err.code)
       assert.matches("OPERATION_TIMEDOUT", err.message)
-      assert.is_true(took >= 1.9 and took < 3.5, "took " .. took .. " s")
+      assert.is_true(took >= 1.9 and took < 5, "took " .. took .. " s")
     end)
 
     it("shares one fetch between laws.async tasks (single flight over a real yielding transport)", function()
@@ -130,7 +130,7 @@ describe("metadata endpoints", function()
       end
       assert.equal(1, p:fetch_count())
       assert.equal(3, #server_log())       -- one token, one role name, one credentials request
-      assert.is_true(took < 1.2, "took " .. took .. " s")
+      assert.is_true(took < 2.5, "took " .. took .. " s")   -- 3 answers of 0.2 s, not 15
     end)
 
     it("is skipped entirely when AWS_EC2_METADATA_DISABLED=true", function()
