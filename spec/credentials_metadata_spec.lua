@@ -130,7 +130,7 @@ describe("metadata endpoints", function()
       end
       assert.equal(1, p:fetch_count())
       assert.equal(3, #server_log())       -- one token, one role name, one credentials request
-      assert.is_true(took < 2.5, "took " .. took .. " s")   -- 3 answers of 0.2 s, not 15
+      assert.is_true(took < 2.5, "took " .. took .. " s")   -- 3 answers of 0.2 s each
     end)
 
     it("is skipped entirely when AWS_EC2_METADATA_DISABLED=true", function()
