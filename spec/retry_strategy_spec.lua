@@ -253,6 +253,23 @@ describe("retry_strategy configuration", function()
     assert.equal("standard 3 2", with_env("AWS_RETRY_MODE=bogus", code))
   end)
 
+  it("reads retry_mode / max_attempts from the shared config file (real laws.config)", function()
+    local ok = pcall(require, "laws.config")
+    assert(ok, "laws.config (credentials area) is not merged")
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("[default]\nretry_mode = legacy\n\n[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n")
+    f:close()
+    local code = [[local rs=require'laws.retry_strategy' local a=rs.new{} local b=rs.new{profile='fast'}
+      io.write(a.mode,' ',a.max_attempts,' ',b.mode,' ',b.max_attempts)]]
+    local env = "AWS_CONFIG_FILE=" .. path .. " AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_RETRY_MODE= AWS_MAX_ATTEMPTS="
+    local out = with_env(env, code)
+    local out2 = with_env(env .. " AWS_MAX_ATTEMPTS=4", code)
+    os.remove(path)
+    assert.equal("legacy 5 adaptive 9", out)
+    assert.equal("legacy 4 adaptive 4", out2)   -- the environment beats the file
+  end)
+
   it("reads retry_mode / max_attempts from laws.config when that module is there", function()
     local saved = package.loaded["laws.config"]
     package.loaded["laws.config"] = { profile = function(name)
