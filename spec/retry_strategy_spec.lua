@@ -203,6 +203,9 @@ describe("retry_strategy legacy mode", function()
     assert.equal(5, final.err.attempts)
     for i, d in ipairs(delays) do assert.is_true(d >= 0 and d < 2 ^ (i - 1)) end
     assert.equal(500, s.quota:available())
+    local d509 = run(s, { { err = E{ code = "BandwidthLimit", status = 509 } }, { res = 1 } })
+    assert.equal(1, #d509)
+    assert.same({}, (run(rs.new{}, { { err = E{ code = "BandwidthLimit", status = 509 } }, { res = 1 } })))
   end)
 end)
 
