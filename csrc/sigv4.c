@@ -57,13 +57,14 @@ static void free_akey(struct akey_entry *e) {
 
 void laws_sigv4_ctx_free(laws_sigv4_ctx *c) {
   int i;
-  laws_buf *bufs[] = { &c->canon, &c->sts, &c->sig, &c->url, &c->auth, &c->strs, &c->arr, &c->signed_list,
-                       &c->hdrs, &c->scope, &c->path, &c->drop, &c->skip };
   if (c == NULL) return;
+  laws_buf_free(&c->canon); laws_buf_free(&c->sts); laws_buf_free(&c->sig); laws_buf_free(&c->url);
+  laws_buf_free(&c->auth); laws_buf_free(&c->strs); laws_buf_free(&c->arr); laws_buf_free(&c->signed_list);
+  laws_buf_free(&c->hdrs); laws_buf_free(&c->scope); laws_buf_free(&c->path); laws_buf_free(&c->drop);
+  laws_buf_free(&c->skip);
   for (i = 0; i < NAKEYS; i++) free_akey(&c->akeys[i]);
   for (i = 0; i < NKEYS; i++) free_key(&c->keys[i]);
   laws_hasher_free(c->hs);
-  for (i = 0; i < (int)(sizeof bufs / sizeof bufs[0]); i++) laws_buf_free(bufs[i]);
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
 }

@@ -65,6 +65,20 @@ static void test_canon(void) {
   path_is("/a/b/..", 1, 1, "/a/");
   path_is("/../../x", 1, 1, "/x");
   path_is("//a//b", 0, 1, "//a//b");
+  path_is("/a/b/c/../../d/./", 1, 1, "/a/d/");
+  path_is("/a/.", 1, 1, "/a/");
+  path_is("/..", 1, 1, "/");
+  path_is("/./.././a", 1, 1, "/a");
+  {
+    char deep[3000], want[3000];
+    int k;
+    for (k = 0; k < 1000; k++) memcpy(deep + 2 * k, "/x", 2);
+    memcpy(deep + 2000, "/..", 4);
+    memcpy(want, deep, 1998);
+    want[1998] = '/';
+    want[1999] = '\0';
+    path_is(deep, 1, 1, want); /* 1000 segments: no limit on depth */
+  }
   path_is("/a%2Fb c", 1, 1, "/a%252Fb%20c");
   path_is("/a%2fb c@", 0, 0, "/a%2Fb%20c%40");
   path_is("/100%", 0, 0, "/100%25");
