@@ -207,6 +207,7 @@ describe("laws.sigv4 rejects bad input, naming the field", function()
     assert.is_false(ok)
     assert.matches("^spec/sigv4_api_spec%.lua:%d+: laws%.sigv4%.presign: request%.url", err)
     ok, err = pcall(function() sigv4.sign(req(), creds(), "opts") end)
+    assert.is_false(ok)
     assert.matches("^spec/sigv4_api_spec%.lua:%d+: laws%.sigv4%.sign: options must be a table", err)
   end)
 
