@@ -54,7 +54,7 @@ end
 local sign, presign = sigv4.sign, sigv4.presign
 time("sign", function() return sign(request, creds, opts) end, n)
 time("presign", function() return presign(request, creds, popts) end, n)
-time("sigv4a", function() return sign(request, creds, aopts) end, math.max(1, n // 20))
+time("sigv4a", function() return sign(request, creds, aopts) end, math.max(1, math.floor(n / 20)))
 
 if million > 0 then
   local function rss()
