@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "laws_lua.h"
 #include "l_http.h"
 
@@ -169,6 +171,14 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req) {
   }
 }
 
+void laws_lhttp_wipereq(laws_http_req *req) {
+  size_t i;
+  for (i = 0; i < req->nheaders; i++) {
+    char *line = (char *)req->headers[i]; /* our own scratch block, see checkheaders */
+    OPENSSL_cleanse(line, strlen(line));
+  }
+}
+
 /* ---- results ---- */
 
 static void pushheaders(lua_State *L, const laws_http_res *res) {
@@ -228,6 +238,7 @@ static int s_request(lua_State *L) {
   int n;
   laws_lhttp_checkreq(L, 2, 1, &req);
   laws_http_perform(&x, s, &req, &res);
+  laws_lhttp_wipereq(&req);
   n = laws_lhttp_pushresult(L, &res);
   laws_http_xfer_cleanup(&x);
   return n;
