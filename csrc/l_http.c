@@ -244,6 +244,23 @@ static int s_request(lua_State *L) {
   return n;
 }
 
+/* session:request as a plain function of the request (upvalue 1: the session): what
+ * laws.http.request is, without a Lua wrapper or a method lookup per call. */
+static int bound_request(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  return s_request(L);
+}
+
+static int l_bind(lua_State *L) {
+  tosession(L, 1);
+  lua_settop(L, 1);
+  lua_pushcclosure(L, bound_request, 1);
+  return 1;
+}
+
 static int s_connects(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)laws_http_session_connects(laws_lhttp_checksession(L, 1)));
   return 1;
@@ -307,7 +324,7 @@ static const luaL_Reg methods[] = {
 };
 
 static const luaL_Reg funcs[] = {
-  { "http_session", l_session }, { "http_set_error_mt", l_set_error_mt }, { NULL, NULL }
+  { "http_session", l_session }, { "http_set_error_mt", l_set_error_mt }, { "http_bind", l_bind }, { NULL, NULL }
 };
 
 int laws_http_open(lua_State *L) {
