@@ -298,6 +298,7 @@ class Conn(asyncio.Protocol):
         self.busy = False
         self.closed = False
         self.transport = None
+        self._continued = False
 
     def connection_made(self, transport):
         self.transport = transport
@@ -386,23 +387,24 @@ class Conn(asyncio.Protocol):
             headers.setdefault(k.strip().lower(), []).append(v.strip())
         start = end + 4
         te = (headers.get("transfer-encoding") or [""])[0].lower()
+        body = None
         if te == "chunked":
-            body, used = self._chunked(start)
-            if body is None:
-                return None
-            consumed = used
+            body, consumed = self._chunked(start)
         else:
-            n = int((headers.get("content-length") or ["0"])[0] or 0)
+            try:
+                n = int((headers.get("content-length") or ["0"])[0] or 0)
+            except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
             if n > MAX_BODY:
                 return self.app.response(413, {}, b'{"message":"body too large"}', close=True)
-            if len(self.buf) - start < n:
-                if (headers.get("expect") or [""])[0].lower() == "100-continue" and not getattr(self, "_continued", 0):
-                    self._continued = 1
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                return None
-            body = bytes(self.buf[start:start + n])
-            consumed = start + n
-        self._continued = 0
+            if len(self.buf) - start >= n:
+                body, consumed = bytes(self.buf[start:start + n]), start + n
+        if body is None:   # body not complete yet; libcurl may wait for "100 Continue" first
+            if (headers.get("expect") or [""])[0].lower() == "100-continue" and not self._continued:
+                self._continued = True
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return None
+        self._continued = False
         del self.buf[:consumed]
         conn = (headers.get("connection") or [""])[0].lower()
         keep = conn != "close" and (version == "HTTP/1.1" or conn == "keep-alive")

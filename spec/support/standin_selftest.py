@@ -5,6 +5,7 @@
   python3 spec/support/standin_selftest.py --url http://127.0.0.1:PORT [--moto-url URL --moto-key AKID:SECRET]
 """
 import argparse
+import os
 import http.client
 import json
 import socket
@@ -17,12 +18,13 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boto3  # noqa: E402
+from botocore.auth import SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
 
 AKID, SECRET = "AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn"
 TMP = ("ASIASTANDIN", "standin/temporary/SECRET+abcdefghij0123456789", "standin-session-token//+=")
@@ -577,6 +579,16 @@ def t_conc(x):
     [t.start() for t in ths]
     [t.join() for t in ths]
     expect(not errs, errs[:3])
+
+
+@check("concurrency: 400 simultaneous keep-alive connections, 2 s of signed GetCase, no errors")
+def t_many(x):
+    import asyncio
+    import standin_load
+    did, cid = standin_load.setup(x.url, AKID, SECRET)
+    payload = standin_load.signed_bytes(x.url, AKID, SECRET, "GetCase", did, cid)
+    lat, errs, el = asyncio.run(standin_load.run(x.url, payload, 400, 2.0))
+    expect(not errs and len(lat) >= 400, (len(lat), errs[:5]))
 
 
 @check("reset: /_standin/reset clears data, faults and counters")
