@@ -79,7 +79,7 @@ class App:
         self.store = Store(self.start_lag, self.start_lag)
         self.faults = Faults()
         self.stats = Stats()
-        self.clock_offset = args.clock_offset
+        self.clock_offset = self.start_clock_offset = args.clock_offset
         self.error_style = "header"
         self._date = (None, "")
         # request ids: a random UUID-shaped prefix per process and a counter (unique, and cheap)
@@ -270,7 +270,8 @@ class App:
             self.faults.clear()
             self.stats.reset()
             self.error_style = "header"
-            self.clock_offset = 0.0
+            self.clock_offset = self.start_clock_offset
+            self.verifier.skew_code = "InvalidSignatureException"
             return {"ok": True}
         if path == "/config":
             if "clock_offset" in data:
@@ -279,7 +280,10 @@ class App:
                 if data["error_style"] not in ("header", "header_suffix", "body_type", "both"):
                     raise ValueError("error_style: header | header_suffix | body_type | both")
                 self.error_style = data["error_style"]
-            return {"clock_offset": self.clock_offset, "error_style": self.error_style}
+            if "skew_error" in data:
+                self.verifier.skew_code = str(data["skew_error"])
+            return {"clock_offset": self.clock_offset, "error_style": self.error_style,
+                    "skew_error": self.verifier.skew_code}
         if path == "/visibility" or path.startswith("/visibility/"):
             ident = path[len("/visibility/"):] if path.startswith("/visibility/") else None
             recs = self.store.visibility

@@ -328,8 +328,11 @@ def t_skew(x):
         import email.utils
         off = email.utils.parsedate_to_datetime(date).timestamp() - time.time()
         expect(550 < off < 650, ("Date header offset", off))
+        x.control("POST", "/config", {"skew_error": "RequestTimeTooSkewed"})
+        code, status, _ = error_of(lambda: x.client().list_domains())
+        expect((code, status) == ("RequestTimeTooSkewed", 403), ("skew_error", code, status))
     finally:
-        x.control("POST", "/config", {"clock_offset": 0})
+        x.control("POST", "/config", {"clock_offset": 0, "skew_error": "InvalidSignatureException"})
     x.client().list_domains()
 
 
