@@ -15,6 +15,7 @@ import collections
 import email.utils
 import json
 import os
+import re
 import socket
 import struct
 import sys
@@ -34,7 +35,7 @@ from standin_services import Lag, Store  # noqa: E402
 DEFAULT_KEYS = [("AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn", None),
                 ("ASIASTANDIN", "standin/temporary/SECRET+abcdefghij0123456789", "standin-session-token//+=")]
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 402: "Payment Required",
-           403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+           403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
            503: "Service Unavailable", 504: "Gateway Timeout"}
 MAX_BODY = 16 * 1024 * 1024
@@ -235,7 +236,7 @@ class App:
             data = json.loads(body) if body else {}
             out = self._control(method, path[len("/_standin"):], query, data)
             return self.response(200, {}, json.dumps(out).encode())
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, re.error) as e:
             return self.response(400, {}, json.dumps({"error": str(e)}).encode())
 
     def _control(self, method, path, query, data):
@@ -393,11 +394,16 @@ class Conn(asyncio.Protocol):
         te = (headers.get("transfer-encoding") or [""])[0].lower()
         body = None
         if te == "chunked":
-            body, consumed = self._chunked(start)
+            try:
+                body, consumed = self._chunked(start)
+            except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad chunk size"}', close=True)
         else:
             try:
                 n = int((headers.get("content-length") or ["0"])[0] or 0)
             except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
+            if n < 0:
                 return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
             if n > MAX_BODY:
                 return self.app.response(413, {}, b'{"message":"body too large"}', close=True)

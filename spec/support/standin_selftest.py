@@ -594,6 +594,41 @@ def t_many(x):
     expect(not errs and len(lat) >= 400, (len(lat), errs[:5]))
 
 
+@check("robustness: malformed requests get 4xx (never a crash), the stand-in keeps serving")
+def t_robust(x):
+    def send(raw):
+        s = socket.create_connection((x.host, x.port), timeout=5)
+        try:
+            s.sendall(raw)
+            s.shutdown(socket.SHUT_WR)
+            out = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    return out
+                out += d
+        finally:
+            s.close()
+
+    def signed(body, path="/domains"):
+        req = AWSRequest(method="POST", url=x.url + path, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(AKID, SECRET), "cases", "us-east-1").add_auth(req)
+        h = "".join("%s: %s\r\n" % kv for kv in req.headers.items())
+        return ("POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n"
+                % (path, x.host, x.port, len(body), h)).encode() + body
+    bad = [b"garbage\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+           b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+           b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"X" * 70000,
+           b"POST /_standin/faults HTTP/1.1\r\nContent-Length: 5\r\n\r\n{bad}",
+           b'POST /_standin/faults HTTP/1.1\r\nContent-Length: 28\r\n\r\n{"kind":"error","path":"(["}',
+           signed(b"\xff\xfe"), signed(b"[1,2]"), signed(b'{"name": 5}'), signed(b'{"fields":"x"}', "/domains/d/cases/c"),
+           signed(b"{}", "/domains-list?maxResults=abc"), signed(b"{}", "/domains-list?maxResults=1000")]
+    for raw in bad:
+        out = send(raw)
+        expect(out[:10] == b"HTTP/1.1 4", (raw[:60], out[:80]))
+    expect(x.control("GET", "/health")["ok"], "alive")
+
+
 @check("reset: /_standin/reset clears data, faults and counters")
 def t_reset(x):
     x.control("POST", "/faults", {"kind": "error", "op": "GetDomain"})
