@@ -356,16 +356,17 @@ class Conn(asyncio.Protocol):
             self.emit(out, keep)
 
     def resume(self, cont, keep):
+        # the handler runs even when the client gave up meanwhile: a slow service still commits
+        # the write (a retried CreateCase then meets its clientToken)
         self.busy = False
-        if self.closed:
-            return
         try:
             out = cont()
         except Exception:
             traceback.print_exc()
             out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
         self.emit(out, keep)
-        self.pump()
+        if not self.closed:
+            self.pump()
 
     def emit(self, out, keep):
         if out is None or self.closed:

@@ -483,6 +483,27 @@ def t_f_slow(x):
     expect(dt >= 0.5 and other["dt"] < 0.3, (dt, other))
 
 
+@check("fault: slow CreateCase whose client timed out still commits the case (once)")
+def t_f_slow_commit(x):
+    c = x.client()
+    did, tid = x.setup_domain(c)
+    before = x.control("GET", "/stats")["cases_created"]
+    fault(x, kind="slow", op="CreateCase", delay=0.6, count=1)
+    impatient = x.client(config=Config(retries={"total_max_attempts": 1}, read_timeout=0.2))
+    try:
+        impatient.create_case(domainId=did, templateId=tid, fields=fields("slow"), clientToken="slow-1")
+        raise AssertionError("no timeout")
+    except ClientError as e:
+        raise AssertionError("expected a read timeout, got %r" % e)
+    except Exception as e:  # noqa: BLE001 - botocore ReadTimeoutError
+        expect("timeout" in type(e).__name__.lower() or "timed out" in str(e).lower(), repr(e))
+    time.sleep(0.6)
+    expect(x.control("GET", "/stats")["cases_created"] == before + 1, "committed after the delay")
+    c.create_case(domainId=did, templateId=tid, fields=fields("slow"), clientToken="slow-1")
+    expect(x.control("GET", "/stats")["cases_created"] == before + 1, "the retry found its token")
+    x.control("DELETE", "/faults")
+
+
 @check("fault: truncated body -> botocore fails to read the response")
 def t_f_truncated(x):
     c = x.client()
