@@ -609,7 +609,7 @@ def t_conc(x):
 def t_many(x):
     import asyncio
     import standin_load
-    did, cid = standin_load.setup(x.url, AKID, SECRET)
+    did, cid, _ = standin_load.setup(x.url, AKID, SECRET)
     payload = standin_load.signed_bytes(x.url, AKID, SECRET, "GetCase", did, cid)
     lat, errs, el = asyncio.run(standin_load.run(x.url, payload, 400, 2.0))
     expect(not errs and len(lat) >= 400, (len(lat), errs[:5]))
