@@ -336,6 +336,18 @@ def t_skew(x):
     x.client().list_domains()
 
 
+@check("auth: a third signer, curl --aws-sigv4, is accepted; with a wrong secret refused")
+def t_curl(x):
+    import subprocess
+
+    def run(secret):
+        out = subprocess.run(["curl", "-s", "-X", "POST", "--aws-sigv4", "aws:amz:us-east-1:cases", "--user",
+                              AKID + ":" + secret, "-H", "Content-Type: application/json", "-d", "{}",
+                              "-w", "\n%{http_code}", x.url + "/domains-list"], capture_output=True, timeout=10)
+        return out.stdout.decode().rsplit("\n", 1)[-1]
+    expect(run(SECRET) == "200" and run("wrong") == "403", "curl --aws-sigv4")
+
+
 @check("auth: signing name routes CreateDomain to Cases (name) or Profiles (DomainName) on one port")
 def t_routing(x):
     status, h, body = x.raw("POST", "/domains/abc", json.dumps({"DefaultExpirationDays": 5}).encode(),
