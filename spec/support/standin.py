@@ -55,6 +55,7 @@ class Stats:
         self.errors = collections.Counter()            # error codes answered
         self.faults = collections.Counter()            # fault kind -> times applied
         self.signature_failures = collections.Counter()
+        self.keys = collections.Counter()              # access key id -> requests it signed (accepted)
         self.recent = collections.deque(maxlen=self.keep)
         self.started = time.monotonic()
 
@@ -66,7 +67,7 @@ class Stats:
                 "by_service": {k: dict(v) for k, v in self.by_service.items()}, "statuses":
                 {str(k): v for k, v in self.statuses.items()}, "errors": dict(self.errors),
                 "faults": dict(self.faults), "signature_failures": dict(self.signature_failures),
-                "signature_failures_total": sum(self.signature_failures.values()),
+                "signature_failures_total": sum(self.signature_failures.values()), "keys": dict(self.keys),
                 "uptime": time.monotonic() - self.started, **store.counters}
 
 
@@ -157,7 +158,8 @@ class App:
                  "sdk_request": (headers.get("amz-sdk-request") or [None])[0]}
         self.stats.record(entry)
         try:
-            self.verifier.verify(method, target, headers, body, service, self.now())
+            entry["access_key_id"] = akid = self.verifier.verify(method, target, headers, body, service, self.now())
+            self.stats.keys[akid] += 1
         except ApiError as e:
             self.stats.signature_failures[e.code] += 1
             entry["status"], entry["error"] = e.status, e.code
@@ -201,6 +203,10 @@ class App:
         if rule is not None and rule.kind == "error_after":
             return self._finish(entry, *self.error(ApiError(rule.status, rule.code, rule.message,
                                                             headers=rule.headers()), model))
+        if rule is not None and rule.kind == "close_after":
+            conn.write_and_close(out)   # no "Connection: close": the client finds out on reuse
+            self.stats.statuses[status] += 1
+            return None
         if rule is not None and rule.kind == "truncated":
             head, _, payload = out.partition(b"\r\n\r\n")
             conn.write_and_close(head + b"\r\n\r\n" + payload[:len(payload) // 2])
@@ -265,7 +271,27 @@ class App:
         if path.startswith("/faults/") and method == "DELETE":
             self.faults.remove(int(path.rsplit("/", 1)[1]))
             return {"ok": True}
+        if path == "/keys":
+            if method == "POST":
+                akid, secret = data["access_key_id"], data["secret_access_key"]
+                self.verifier.keys[akid] = (secret, data.get("session_token") or None)
+                exp = data.get("expiration")
+                if data.get("expires_in") is not None:
+                    exp = self.now() + float(data["expires_in"])
+                if exp is not None:
+                    self.verifier.expiry[akid] = float(exp)
+                else:
+                    self.verifier.expiry.pop(akid, None)
+                return {"ok": True, "expiration": self.verifier.expiry.get(akid)}
+            return {"keys": [{"access_key_id": k, "session_token": bool(v[1]),
+                              "expiration": self.verifier.expiry.get(k)} for k, v in self.verifier.keys.items()]}
+        if path.startswith("/keys/") and method == "DELETE":
+            akid = path[len("/keys/"):]
+            self.verifier.keys.pop(akid, None)
+            self.verifier.expiry.pop(akid, None)
+            return {"ok": True}
         if path == "/reset":
+            self.verifier.keys, self.verifier.expiry = dict(self.keys), {}
             self.store.reset()
             self.store.lag = {"cases": Lag(self.start_lag), "profiles": Lag(self.start_lag)}
             self.faults.clear()

@@ -70,6 +70,7 @@ class CachingSigV4(SigV4Auth):
 class Verifier:
     def __init__(self, keys, region=None):
         self.keys = dict(keys)   # access key id -> (secret, token or None)
+        self.expiry = {}         # access key id -> epoch after which ExpiredTokenException
         self.region = region     # None: any region
         # the code a request outside the 5-minute window gets (AWS JSON services:
         # InvalidSignatureException; settable to RequestTimeTooSkewed etc. through /_standin/config)
@@ -97,9 +98,12 @@ class Verifier:
         akid, sdate, region, svc, _ = scope
         if akid not in self.keys:
             raise _deny("UnrecognizedClientException", BAD_TOKEN)
-        secret, token = self.keys[akid]
+        secret, token = self.keys[akid][:2]
         if a["token"] != token:
             raise _deny("UnrecognizedClientException", BAD_TOKEN)
+        expiry = self.expiry.get(akid)
+        if expiry is not None and now >= expiry:
+            raise _deny("ExpiredTokenException", "The security token included in the request is expired")
         if svc != service:
             raise _deny("InvalidSignatureException", "Credential should be scoped to correct service: '%s'. " % service)
         if self.region and region != self.region:

@@ -293,6 +293,24 @@ def t_token(x):
     expect((code, status) == ("UnrecognizedClientException", 403), (code, status))
 
 
+@check("auth: keys added at run time work, expire (403 ExpiredTokenException), are removed; stats count per key")
+def t_keys(x):
+    k = {"access_key_id": "ASIARUNTIME", "secret_access_key": "runtime/secret", "session_token": "tok-1"}
+    x.control("POST", "/keys", dict(k, expires_in=1.5))
+    cl = x.client(aws_access_key_id=k["access_key_id"], aws_secret_access_key=k["secret_access_key"],
+                  aws_session_token=k["session_token"])
+    cl.list_domains()
+    listed = {e["access_key_id"]: e for e in x.control("GET", "/keys")["keys"]}
+    expect(listed["ASIARUNTIME"]["session_token"] is True and "secret" not in json.dumps(listed), listed)
+    expect(x.control("GET", "/stats")["keys"].get("ASIARUNTIME") == 1, "counted per key")
+    time.sleep(1.6)
+    code, status, _ = error_of(cl.list_domains)
+    expect((code, status) == ("ExpiredTokenException", 403), ("expired", code, status))
+    x.control("DELETE", "/keys/ASIARUNTIME")
+    code, status, _ = error_of(cl.list_domains)
+    expect((code, status) == ("UnrecognizedClientException", 403), ("removed", code, status))
+
+
 @check("auth: no Authorization -> 403 MissingAuthenticationTokenException; x-amzn-RequestId and Date present")
 def t_missing(x):
     status, h, body = x.raw("POST", "/domains-list", b"", sign=False)
@@ -514,6 +532,17 @@ def t_f_slow_commit(x):
     c.create_case(domainId=did, templateId=tid, fields=fields("slow"), clientToken="slow-1")
     expect(x.control("GET", "/stats")["cases_created"] == before + 1, "the retry found its token")
     x.control("DELETE", "/faults")
+
+
+@check("fault: close_after (server drops the keep-alive connection after answering): next calls still work")
+def t_f_close(x):
+    c = x.client()
+    fault(x, kind="close_after", op="ListDomains", count=1)
+    c.list_domains()
+    c.list_domains()
+    st = x.control("GET", "/stats")
+    x.control("DELETE", "/faults")
+    expect(st["faults"].get("close_after") == 1, st["faults"])
 
 
 @check("fault: truncated body -> botocore fails to read the response")
