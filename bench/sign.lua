@@ -31,6 +31,7 @@ end
 
 -- inputs for the C floor: the same payload, canonical requests and strings to sign
 local _, d = sigv4.sign(request, creds, opts)
+print(string.format("request %d %d", #body, #d.canonical_request))
 write("body.txt", body)
 write("header.creq", d.canonical_request)
 write("header.sts", d.string_to_sign)
@@ -46,14 +47,14 @@ local function time(label, f, iters)
   local t0 = os.clock()
   for _ = 1, iters do f() end
   local us = (os.clock() - t0) / iters * 1e6
-  print(string.format("lua %-8s %8.3f us/signature  (%d signatures)", label, us, iters))
+  print(string.format("lua %s %.3f %d", label, us, iters))
   return us
 end
 
 local sign, presign = sigv4.sign, sigv4.presign
 time("sign", function() return sign(request, creds, opts) end, n)
 time("presign", function() return presign(request, creds, popts) end, n)
-time("sigv4a", function() return sign(request, creds, aopts) end, math.max(1, n // 20))
+time("sigv4a", function() return sign(request, creds, aopts) end, math.max(1, math.floor(n / 20)))
 
 if million > 0 then
   local function rss()
@@ -69,6 +70,5 @@ if million > 0 then
   local t1 = os.clock()
   collectgarbage()
   local r1, g1 = rss(), collectgarbage("count")
-  print(string.format("memory over %d signatures (%.1f s): RSS %d kB -> %d kB, Lua heap %.0f kB -> %.0f kB",
-    million, t1 - t0, r0, r1, g0, g1))
+  print(string.format("memory %d %.1f %d %d %.0f %.0f", million, t1 - t0, r0, r1, g0, g1))
 end

@@ -2,6 +2,7 @@
  * sigv4_cached_keys. Reads the Lua tables into a laws_sigv4_request, builds the signed
  * request table from the result. The signer context (key caches, buffers) is one userdata
  * per Lua state, shared as an upvalue. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "laws_lua.h"
@@ -25,6 +26,18 @@ static laws_sigv4_ctx *upctx(lua_State *L) {
   return b->c;
 }
 
+/* Misuse raises with the position of the code that called laws.sigv4.sign/presign/canonical
+ * (level 2: level 1 is the thin Lua wrapper), so the message points at the user's line. */
+static int raise(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  luaL_where(L, 2);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 static const char *const OPTS[] = {
   "service", "region", "time", "presign", "expires", "algorithm", "region_set", "normalize_path",
   "double_encode", "payload", "content_sha256_header", "omit_session_token", NULL
@@ -46,12 +59,12 @@ static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv
     const char *k;
     size_t kl, sl;
     int i;
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: option names must be strings", fn);
+    if (lua_type(L, -2) != LUA_TSTRING) raise(L, "%s: option names must be strings", fn);
     k = lua_tolstring(L, -2, &kl);
     for (i = 0; OPTS[i] && (OPTS[i][0] != k[0] || strcmp(OPTS[i], k) != 0); i++) {}
-    if (!OPTS[i]) luaL_error(L, "%s: unknown option '%s'", fn, k);
+    if (!OPTS[i]) raise(L, "%s: unknown option '%s'", fn, k);
     if (lua_type(L, -1) != OPT_TYPES[i])
-      luaL_error(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
+      raise(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
     switch (i) {
     case O_SERVICE: r->service = lua_tolstring(L, -1, &r->service_len); break;
     case O_REGION: r->region = lua_tolstring(L, -1, &r->region_len); break;
@@ -75,16 +88,17 @@ static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv
   return alg;
 }
 
-static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what) {
+static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what,
+                             const char *fn) {
   const char *s;
   lua_getfield(L, t, k);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
-    if (required) luaL_error(L, "%s is missing", what);
+    if (required) raise(L, "%s: %s is missing", fn, what);
     *len = 0;
     return NULL;
   }
-  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s must be a string", what);
+  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
   s = lua_tolstring(L, -1, len);
   lua_pop(L, 1); /* still anchored by the table it came from */
   return s;
@@ -103,10 +117,10 @@ static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, int *ko, s
     size_t nlen, j, m;
     const char *name;
     int tv = lua_type(L, -1);
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "request.headers: header names must be strings");
+    if (lua_type(L, -2) != LUA_TSTRING) raise(L, "request.headers: header names must be strings");
     name = lua_tolstring(L, -2, &nlen);
     if (tv != LUA_TSTRING && tv != LUA_TTABLE)
-      luaL_error(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
+      raise(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
     m = tv == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
     if (count + m > cap) {
       lua_pop(L, 2);
@@ -120,7 +134,7 @@ static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, int *ko, s
     for (j = 1; tv == LUA_TTABLE && j <= m; j++) {
       lua_rawgeti(L, -1, (int)j);
       if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
+        raise(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
       h[count].name = name; h[count].nlen = nlen;
       h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
       ko[count++] = nk;
@@ -161,7 +175,8 @@ static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_s
                         int hidx, const int *key_of);
 
 static int sign_impl(lua_State *L, int canonical_only) {
-  const char *fn = canonical_only ? "laws.sigv4.canonical" : "laws.sigv4.sign";
+  const char *fn = canonical_only ? "laws.sigv4.canonical"
+                   : lua_toboolean(L, 5) ? "laws.sigv4.presign" : "laws.sigv4.sign";
   laws_sigv4_request r;
   const laws_sigv4_result *res;
   const char *alg;
@@ -170,41 +185,41 @@ static int sign_impl(lua_State *L, int canonical_only) {
   laws_sigv4_header stack_h[STACK_HEADERS];
   int stack_ko[STACK_HEADERS];
   memset(&r, 0, sizeof r);
-  if (!lua_istable(L, 1)) return luaL_error(L, "%s: request must be a table", fn);
-  if (!lua_istable(L, 2)) return luaL_error(L, "%s: credentials must be a table", fn);
-  if (!lua_istable(L, 3)) return luaL_error(L, "%s: options must be a table", fn);
+  if (!lua_istable(L, 1)) return raise(L, "%s: request must be a table", fn);
+  if (!lua_istable(L, 2)) return raise(L, "%s: credentials must be a table", fn);
+  if (!lua_istable(L, 3)) return raise(L, "%s: options must be a table", fn);
   lua_settop(L, 5);
   r.expires = 900;
   r.normalize_path = r.double_encode = 1;
   alg = read_options(L, 3, fn, &r);
-  r.method = field_str(L, 1, "method", &r.method_len, 1, "request.method");
-  r.url = field_str(L, 1, "url", &r.url_len, 1, "request.url");
-  r.body = field_str(L, 1, "body", &r.body_len, 0, "request.body");
-  r.access_key_id = field_str(L, 2, "access_key_id", &r.akid_len, 1, "credentials.access_key_id");
-  r.secret = field_str(L, 2, "secret_access_key", &r.secret_len, 1, "credentials.secret_access_key");
-  r.token = field_str(L, 2, "session_token", &r.token_len, 0, "credentials.session_token");
-  if (r.service == NULL) return luaL_error(L, "%s: options.service is missing", fn);
+  r.method = field_str(L, 1, "method", &r.method_len, 1, "request.method", fn);
+  r.url = field_str(L, 1, "url", &r.url_len, 1, "request.url", fn);
+  r.body = field_str(L, 1, "body", &r.body_len, 0, "request.body", fn);
+  r.access_key_id = field_str(L, 2, "access_key_id", &r.akid_len, 1, "credentials.access_key_id", fn);
+  r.secret = field_str(L, 2, "secret_access_key", &r.secret_len, 1, "credentials.secret_access_key", fn);
+  r.token = field_str(L, 2, "session_token", &r.token_len, 0, "credentials.session_token", fn);
+  if (r.service == NULL) return raise(L, "%s: options.service is missing", fn);
   if (alg == NULL || strcmp(alg, "AWS4-HMAC-SHA256") == 0) r.algorithm = LAWS_SIGV4_HMAC;
   else if (strcmp(alg, "AWS4-ECDSA-P256-SHA256") == 0) r.algorithm = LAWS_SIGV4A;
-  else return luaL_error(L, "%s: options.algorithm must be \"AWS4-HMAC-SHA256\" or \"AWS4-ECDSA-P256-SHA256\"", fn);
-  if (r.region == NULL && r.algorithm == LAWS_SIGV4_HMAC) return luaL_error(L, "%s: options.region is missing", fn);
+  else return raise(L, "%s: options.algorithm must be \"AWS4-HMAC-SHA256\" or \"AWS4-ECDSA-P256-SHA256\"", fn);
+  if (r.region == NULL && r.algorithm == LAWS_SIGV4_HMAC) return raise(L, "%s: options.region is missing", fn);
   if (r.token && r.token_len == 0) r.token = NULL; /* an empty token is no token */
-  if (!lua_isnumber(L, 4)) return luaL_error(L, "%s: options.time must be a number", fn);
+  if (!lua_isnumber(L, 4)) return raise(L, "%s: options.time must be a number", fn);
   if (!(lua_tonumber(L, 4) >= 0 && lua_tonumber(L, 4) < 253402300800.0))
-    return luaL_error(L, "%s: options.time is out of range", fn);
+    return raise(L, "%s: options.time is out of range", fn);
   r.time = (int64_t)lua_tonumber(L, 4);
   url_only = lua_toboolean(L, 5);
   if (url_only) r.presign = 1;
   r.canonical_only = canonical_only;
   lua_getfield(L, 1, "headers");
   if (!lua_isnil(L, -1)) {
-    if (!lua_istable(L, -1)) return luaL_error(L, "%s: request.headers must be a table", fn);
+    if (!lua_istable(L, -1)) return raise(L, "%s: request.headers must be a table", fn);
     hidx = lua_gettop(L);
     r.headers = read_headers(L, hidx, &nh, &key_of, stack_h, stack_ko);
     r.nheaders = nh;
   }
   rc = laws_sigv4_sign(upctx(L), &r, &res);
-  if (rc == LAWS_SIGV4_EINVAL) return luaL_error(L, "%s: %s", fn, res->error);
+  if (rc == LAWS_SIGV4_EINVAL) return raise(L, "%s: %s", fn, res->error);
   if (rc != LAWS_SIGV4_OK) {
     lua_pushnil(L);
     lua_pushstring(L, rc == LAWS_SIGV4_ENOMEM ? "out of memory while signing" : "OpenSSL failure while signing");

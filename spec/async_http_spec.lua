@@ -146,6 +146,24 @@ describe("laws.async transfers", function()
     assert.is_true(cpu < 0.1, ("CPU %.4f s for 20 transfers over 0.5 s"):format(cpu))
   end)
 
+  it("transfer sockets do not leak into child processes (close-on-exec)", function()
+    local leaked, fd
+    async.run(function()
+      local t = async.spawn(function() return runtime.request({ url = base .. "/delay?ms=300" }) end)
+      async.spawn(function()
+        async.sleep(0.1)
+        fd = async.fds()[1].fd
+        local p = io.popen("ls /proc/self/fd")
+        local list = p:read("*a")
+        p:close()
+        leaked = (" " .. list:gsub("\n", " ")):find(" " .. fd .. " ", 1, true) ~= nil
+      end)
+      async.wait(t)
+    end)
+    assert.is_number(fd)
+    assert.is_false(leaked)
+  end)
+
   it("raises on a malformed request", function()
     local r, err = async.run(function() return runtime.request({ url = base, headers = { ["Bad\nName"] = "x" } }) end)
     assert.is_nil(r)

@@ -215,6 +215,20 @@ describe("laws.credentials", function()
       assert.equal("CredentialsProviderError", got[2].code)
     end)
 
+    it("takes over a refresh whose caller never came back (wait timeout)", function()
+      local fetches = 0
+      local p = credentials.provider("abandoned", function()
+        fetches = fetches + 1
+        if fetches == 1 then coroutine.yield() end   -- the first caller is never resumed
+        return creds(fetches)
+      end, { wait_timeout = 0.05 })
+      local a = coroutine.create(function() return p:get() end)
+      coroutine.resume(a)
+      local c = p:get()                               -- plain caller: polls, then fetches itself
+      assert.equal(2, fetches)
+      assert.equal("AKIDCORE2", c.access_key_id)
+    end)
+
     it("uses installed wait/wake hooks (the async / OpenResty glue)", function()
       local waited, woken = 0, 0
       local parked = {}

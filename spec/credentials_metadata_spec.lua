@@ -109,7 +109,28 @@ describe("metadata endpoints", function()
       assert.is_nil(c)
       assert.equal("CredentialsNotFound", err.code)
       assert.matches("OPERATION_TIMEDOUT", err.message)
-      assert.is_true(took >= 1.9 and took < 3.5, "took " .. took .. " s")
+      assert.is_true(took >= 1.9 and took < 5, "took " .. took .. " s")
+    end)
+
+    it("shares one fetch between laws.async tasks (single flight over a real yielding transport)", function()
+      local ok, async = pcall(require, "laws.async")
+      assert(ok, "laws.async (the async area) is needed for this spec")
+      control{ delay = 0.2 }               -- every answer takes 0.2 s: the tasks overlap
+      local p = credentials.imds()
+      local t0 = runtime.now()
+      local results, errs = async.run(function()
+        local tasks = {}
+        for i = 1, 5 do tasks[i] = async.spawn(function() return p:get() end) end
+        return async.gather(tasks)
+      end)
+      local took = runtime.now() - t0
+      for i = 1, 5 do
+        assert.is_nil(errs[i])
+        assert.equal(results[1], results[i])
+      end
+      assert.equal(1, p:fetch_count())
+      assert.equal(3, #server_log())       -- one token, one role name, one credentials request
+      assert.is_true(took < 2.5, "took " .. took .. " s")   -- 3 answers of 0.2 s each
     end)
 
     it("is skipped entirely when AWS_EC2_METADATA_DISABLED=true", function()

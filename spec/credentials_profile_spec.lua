@@ -183,6 +183,16 @@ EOF
       assert.equal("ConfigError", err_of("none").code)
     end)
 
+    it("reports a duration_seconds that is not a number (an error, not a raise)", function()
+      config("[default]\naws_access_key_id = AKIDD\naws_secret_access_key = d-secret-xxxx\n"
+        .. "[profile d]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\nduration_seconds = an hour\n")
+      local err = err_of("d")
+      assert.equal("ConfigError", err.code)
+      assert.matches("duration_seconds", err.message)
+      config("[profile t]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile =\n  nested = value\n")
+      assert.equal("ConfigError", err_of("t").code)
+    end)
+
     it("names a missing source profile", function()
       config("[profile a]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = gone\n")
       local err = err_of("a")

@@ -203,6 +203,9 @@ describe("retry_strategy legacy mode", function()
     assert.equal(5, final.err.attempts)
     for i, d in ipairs(delays) do assert.is_true(d >= 0 and d < 2 ^ (i - 1)) end
     assert.equal(500, s.quota:available())
+    local d509 = run(s, { { err = E{ code = "BandwidthLimit", status = 509 } }, { res = 1 } })
+    assert.equal(1, #d509)
+    assert.same({}, (run(rs.new{}, { { err = E{ code = "BandwidthLimit", status = 509 } }, { res = 1 } })))
   end)
 end)
 
@@ -237,11 +240,10 @@ end)
 
 describe("retry_strategy configuration", function()
   local function with_env(env, code)
-    -- the interpreter that matches LAWS_BUILD (scripts/test.sh sets both; luajit for build/luajit)
     local cmd = ("%s LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s -e %q"):format(
       env, os.getenv("LAWS_BUILD") or "build", os.getenv("LAWS_LUA") or "lua5.4", code)
     local p = io.popen(cmd)
-    local out = p:read("a")
+    local out = p:read("*a")
     p:close()
     return out
   end
@@ -252,6 +254,23 @@ describe("retry_strategy configuration", function()
     assert.equal("adaptive 7 2", with_env("AWS_RETRY_MODE=adaptive AWS_MAX_ATTEMPTS=7", code))
     assert.equal("legacy 5 2", with_env("AWS_RETRY_MODE=legacy", code))
     assert.equal("standard 3 2", with_env("AWS_RETRY_MODE=bogus", code))
+  end)
+
+  it("reads retry_mode / max_attempts from the shared config file (real laws.config)", function()
+    local ok = pcall(require, "laws.config")
+    assert(ok, "laws.config (credentials area) is not merged")
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("[default]\nretry_mode = legacy\n\n[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n")
+    f:close()
+    local code = [[local rs=require'laws.retry_strategy' local a=rs.new{} local b=rs.new{profile='fast'}
+      io.write(a.mode,' ',a.max_attempts,' ',b.mode,' ',b.max_attempts)]]
+    local env = "AWS_CONFIG_FILE=" .. path .. " AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_RETRY_MODE= AWS_MAX_ATTEMPTS="
+    local out = with_env(env, code)
+    local out2 = with_env(env .. " AWS_MAX_ATTEMPTS=4", code)
+    os.remove(path)
+    assert.equal("legacy 5 adaptive 9", out)
+    assert.equal("legacy 4 adaptive 4", out2)   -- the environment beats the file
   end)
 
   it("reads retry_mode / max_attempts from laws.config when that module is there", function()

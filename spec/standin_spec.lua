@@ -82,6 +82,11 @@ describe("spec/support/servers.lua", function()
     assert.equal(0, #s.control("GET", "/faults").rules)
     local _, status = s.control("GET", "/nope")
     assert.equal(400, status)
+    s.add_key({ access_key_id = "AKIDADDED", secret_access_key = "added/secret" }, 60)
+    local ids = {}
+    for _, k in ipairs(s.control("GET", "/keys").keys) do ids[k.access_key_id] = k.expiration end
+    assert.is_number(ids.AKIDADDED)
+    assert.is_table(s.requests(5))
     s.stop()
   end)
 

@@ -108,14 +108,21 @@ local function resume(t)
 end
 
 -- Resume the tasks that were ready when called; tasks made ready meanwhile wait a turn,
--- so a task that keeps yielding cannot starve timers and transfers.
-local function run_ready()
+-- so a task that keeps yielding cannot starve timers and transfers. With `until_t`, stop
+-- once that time has passed (after one task at least): step(budget) keeps a game frame's
+-- pace even when a thousand tasks wake at once; the rest run on the next step.
+local function run_ready(until_t)
   local last = rtail
+  local n = 0
   while rhead <= last do
     local t = ready[rhead]
     ready[rhead] = nil
     rhead = rhead + 1
-    if t.status == "ready" then resume(t) end
+    if t.status == "ready" then
+      resume(t)
+      n = n + 1
+      if until_t and n % 8 == 0 and now() >= until_t then break end
+    end
   end
   if rhead > rtail then ready, rhead, rtail = {}, 1, 0 end
 end
@@ -208,7 +215,9 @@ end
 
 --- One scheduler turn: resume ready tasks, fire due timers, poll transfers. Waits for
 -- transfer events at most `max_wait` seconds (default 0) and less when a timer is due
--- sooner or a task is ready. Returns the number of tasks not yet done.
+-- sooner or a task is ready; stops resuming tasks once max_wait has passed (tasks run
+-- until they yield, so a turn can exceed it by one batch of 8 task slices). Returns the
+-- number of tasks not yet done.
 function M.step(max_wait)
   if max_wait == nil then max_wait = 0 end
   if type(max_wait) ~= "number" or max_wait ~= max_wait or max_wait < 0 then
@@ -216,8 +225,9 @@ function M.step(max_wait)
   end
   if current_task() then error("laws.async.step: called from inside a task", 2) end
   local t0 = now()
+  local until_t = max_wait < huge and t0 + max_wait or nil
   fire_timers()
-  run_ready()
+  run_ready(until_t)
   local wait = 0
   if rhead > rtail then
     wait = max(0, t0 + max_wait - now())
@@ -229,7 +239,7 @@ function M.step(max_wait)
   end
   if wait > 0 or io_pending() then idle(wait) end
   fire_timers()
-  run_ready()
+  run_ready(until_t)
   return live
 end
 

@@ -192,7 +192,10 @@ end
 --- How many fetches this provider started (for tests and metrics; no secrets).
 function Provider:fetch_count() return state[self].fetches end
 
-function M.is_provider(v) return getmetatable(v) == Provider end
+function M.is_provider(v)
+  local mt = getmetatable(v)
+  return mt == Provider or (mt ~= nil and mt.__name == "laws.credentials.chain")
+end
 
 -- ---------------------------------------------------------------------------------------
 -- Explicit credentials and the chain.
@@ -217,44 +220,49 @@ function M.from(v, where)
   error(("%s: expected a credentials table, a provider or a function, got %s"):format(where, type(v)), 3)
 end
 
+-- A chain is a provider too (same __tostring, usable as a link of another chain), but it
+-- keeps no credentials of its own: the link that answered caches them.
+local Chain = setmetatable({}, { __index = Provider })
+Chain.__index = Chain
+Chain.__name = "laws.credentials.chain"
+Chain.__tostring = Provider.__tostring
+
 --- Try providers in order; the first one that answers is kept for later calls.
 function M.chain(list, opts)
   if type(list) ~= "table" then error("laws.credentials.chain: expected a list of providers", 2) end
   local providers = {}
   for i, p in ipairs(list) do providers[i] = M.from(p, "laws.credentials.chain[" .. i .. "]") end
   opts = opts or {}
-  local chosen
-  local self = setmetatable({ name = opts.name or "chain", providers = providers }, Provider)
-  state[self] = { fetches = 0, fetch = function() end }
-  function self.get()
-    if chosen then return chosen:get() end
-    local tried, reasons = {}, {}
-    for _, p in ipairs(providers) do
-      local c, err = p:get()
-      if c then
-        chosen = p
-        return c
-      end
-      if not (errors.is(err) and err.code == "CredentialsNotFound") then return nil, err end
-      local reason = err.reason or err.message
-      if err.tried then
-        for _, t in ipairs(err.tried) do
-          tried[#tried + 1] = t
-          reasons[#reasons + 1] = t.provider .. " (" .. t.reason .. ")"
-        end
-      else
-        tried[#tried + 1] = { provider = p.name, reason = reason }
-        reasons[#reasons + 1] = p.name .. " (" .. tostring(reason) .. ")"
-      end
-    end
-    return nil, errors.new{ code = "CredentialsNotFound", tried = tried, provider = self.name,
-      reason = "no provider had credentials",
-      message = "no AWS credentials found; tried: " .. table.concat(reasons, "; ") }
-  end
-  function self.refresh() return self.get() end
-  function self.invalidate() if chosen then chosen:invalidate() end chosen = nil end
-  return self
+  return setmetatable({ name = opts.name or "chain", providers = providers }, Chain)
 end
+
+function Chain:get()
+  if self.chosen then return self.chosen:get() end
+  local tried, reasons = {}, {}
+  for _, p in ipairs(self.providers) do
+    local c, err = p:get()
+    if c then
+      self.chosen = p
+      return c
+    end
+    if not (errors.is(err) and err.code == "CredentialsNotFound") then return nil, err end
+    -- a nested chain contributes its own list
+    for _, t in ipairs(err.tried or { { provider = p.name, reason = err.reason or err.message } }) do
+      tried[#tried + 1] = t
+      reasons[#reasons + 1] = t.provider .. " (" .. tostring(t.reason) .. ")"
+    end
+  end
+  return nil, errors.new{ code = "CredentialsNotFound", tried = tried, provider = self.name,
+    reason = "no provider had credentials",
+    message = "no AWS credentials found; tried: " .. table.concat(reasons, "; ") }
+end
+
+Chain.refresh = Chain.get
+function Chain:invalidate()
+  if self.chosen then self.chosen:invalidate() end
+  self.chosen = nil
+end
+function Chain.fetch_count() return 0 end
 
 -- Provider constructors, one file each.
 local kinds = { "env", "profile", "process", "assume_role", "web_identity", "container", "imds" }

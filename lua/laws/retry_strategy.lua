@@ -13,8 +13,9 @@
 -- a success after retries gives back what the call took); x-amz-retry-after (ms) and
 -- Retry-After (s) honoured as max(computed, min(header, computed + 5 s)).
 -- Adaptive mode = standard + the CUBIC client-side rate limiter (csrc/ratelimiter.c).
--- Legacy mode = botocore's legacy handler: 5 attempts, delay rand() * 2^(attempt-1) s,
--- no quota, no cap (at most 16 s with 5 attempts), same error classification.
+-- Legacy mode = botocore's legacy handler (botocore/data/_retry.json __default__):
+-- 5 attempts, delay rand() * 2^(attempt-1) s, no quota, no cap (at most 8 s before the
+-- 5th attempt), the same error classification plus HTTP 509.
 local core = require "laws.core"
 local runtime = require "laws.runtime"
 
@@ -203,9 +204,13 @@ end
 -- delay before the next attempt and an event table { attempt, delay, code, throttling,
 -- quota_left, err } for on_retry hooks. Marks err.retryable, err.throttling, err.attempts
 -- and, when the quota refused the retry, err.quota_exhausted = true.
-function Call:after_attempt(res, err)
+function Call:after_attempt(res, err) -- luacheck: ignore res
   local s = self.strategy
   local retryable, throttling = M.classify(err)
+  -- botocore's legacy _retry.json also retries HTTP 509 ("limit_exceeded")
+  if self.mode == "legacy" and not retryable and type(err) == "table" and err.status == 509 then
+    retryable = true
+  end
   if self.mode == "adaptive" then s:limiter():update(runtime.now(), throttling) end
   if err == nil then
     if self.mode ~= "legacy" then

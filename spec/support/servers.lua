@@ -77,7 +77,7 @@ end
 ---                  seed = n, region = "us-east-1" | "any", clock_offset = s, fresh = true }
 -- -> { url, port, pid, access_key_id, secret_access_key, session_token, credentials,
 --      control(method, path, tbl) -> tbl, status; stats(); reset(); lag(spec); fault(rule) -> id;
---      clear_faults(); visibility(id); stop(); read_log() }
+--      clear_faults(); visibility(id); requests(n); add_key(creds [, expires_in]); stop(); read_log() }
 -- `key`, `keys` and `region` fix the process (a different set starts another one); `lag`,
 -- `seed` and `clock_offset` are applied at run time to the reused process as well.
 function M.standin(opts)
@@ -108,6 +108,11 @@ function M.standin(opts)
     function h.fault(rule) return (h.control("POST", "/faults", rule)).ids[1] end
     function h.clear_faults() return (h.control("DELETE", "/faults")) end
     function h.visibility(id) return (h.control("GET", "/visibility/" .. id)) end
+    function h.requests(n) return (h.control("GET", "/requests?n=" .. (n or 50))).requests end
+    function h.add_key(creds, expires_in)
+      return (h.control("POST", "/keys", { access_key_id = creds.access_key_id,
+        secret_access_key = creds.secret_access_key, session_token = creds.session_token, expires_in = expires_in }))
+    end
     function h.stop()
       p.stop()
       if cache[sig] == h then cache[sig] = nil end

@@ -15,6 +15,7 @@ import collections
 import email.utils
 import json
 import os
+import re
 import socket
 import struct
 import sys
@@ -34,7 +35,7 @@ from standin_services import Lag, Store  # noqa: E402
 DEFAULT_KEYS = [("AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn", None),
                 ("ASIASTANDIN", "standin/temporary/SECRET+abcdefghij0123456789", "standin-session-token//+=")]
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 402: "Payment Required",
-           403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+           403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
            503: "Service Unavailable", 504: "Gateway Timeout"}
 MAX_BODY = 16 * 1024 * 1024
@@ -54,6 +55,7 @@ class Stats:
         self.errors = collections.Counter()            # error codes answered
         self.faults = collections.Counter()            # fault kind -> times applied
         self.signature_failures = collections.Counter()
+        self.keys = collections.Counter()              # access key id -> requests it signed (accepted)
         self.recent = collections.deque(maxlen=self.keep)
         self.started = time.monotonic()
 
@@ -65,7 +67,7 @@ class Stats:
                 "by_service": {k: dict(v) for k, v in self.by_service.items()}, "statuses":
                 {str(k): v for k, v in self.statuses.items()}, "errors": dict(self.errors),
                 "faults": dict(self.faults), "signature_failures": dict(self.signature_failures),
-                "signature_failures_total": sum(self.signature_failures.values()),
+                "signature_failures_total": sum(self.signature_failures.values()), "keys": dict(self.keys),
                 "uptime": time.monotonic() - self.started, **store.counters}
 
 
@@ -79,7 +81,7 @@ class App:
         self.store = Store(self.start_lag, self.start_lag)
         self.faults = Faults()
         self.stats = Stats()
-        self.clock_offset = args.clock_offset
+        self.clock_offset = self.start_clock_offset = args.clock_offset
         self.error_style = "header"
         self._date = (None, "")
         # request ids: a random UUID-shaped prefix per process and a counter (unique, and cheap)
@@ -156,7 +158,8 @@ class App:
                  "sdk_request": (headers.get("amz-sdk-request") or [None])[0]}
         self.stats.record(entry)
         try:
-            self.verifier.verify(method, target, headers, body, service, self.now())
+            entry["access_key_id"] = akid = self.verifier.verify(method, target, headers, body, service, self.now())
+            self.stats.keys[akid] += 1
         except ApiError as e:
             self.stats.signature_failures[e.code] += 1
             entry["status"], entry["error"] = e.status, e.code
@@ -200,6 +203,10 @@ class App:
         if rule is not None and rule.kind == "error_after":
             return self._finish(entry, *self.error(ApiError(rule.status, rule.code, rule.message,
                                                             headers=rule.headers()), model))
+        if rule is not None and rule.kind == "close_after":
+            conn.write_and_close(out)   # no "Connection: close": the client finds out on reuse
+            self.stats.statuses[status] += 1
+            return None
         if rule is not None and rule.kind == "truncated":
             head, _, payload = out.partition(b"\r\n\r\n")
             conn.write_and_close(head + b"\r\n\r\n" + payload[:len(payload) // 2])
@@ -235,7 +242,7 @@ class App:
             data = json.loads(body) if body else {}
             out = self._control(method, path[len("/_standin"):], query, data)
             return self.response(200, {}, json.dumps(out).encode())
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, re.error) as e:
             return self.response(400, {}, json.dumps({"error": str(e)}).encode())
 
     def _control(self, method, path, query, data):
@@ -264,13 +271,34 @@ class App:
         if path.startswith("/faults/") and method == "DELETE":
             self.faults.remove(int(path.rsplit("/", 1)[1]))
             return {"ok": True}
+        if path == "/keys":
+            if method == "POST":
+                akid, secret = data["access_key_id"], data["secret_access_key"]
+                self.verifier.keys[akid] = (secret, data.get("session_token") or None)
+                exp = data.get("expiration")
+                if data.get("expires_in") is not None:
+                    exp = self.now() + float(data["expires_in"])
+                if exp is not None:
+                    self.verifier.expiry[akid] = float(exp)
+                else:
+                    self.verifier.expiry.pop(akid, None)
+                return {"ok": True, "expiration": self.verifier.expiry.get(akid)}
+            return {"keys": [{"access_key_id": k, "session_token": bool(v[1]),
+                              "expiration": self.verifier.expiry.get(k)} for k, v in self.verifier.keys.items()]}
+        if path.startswith("/keys/") and method == "DELETE":
+            akid = path[len("/keys/"):]
+            self.verifier.keys.pop(akid, None)
+            self.verifier.expiry.pop(akid, None)
+            return {"ok": True}
         if path == "/reset":
+            self.verifier.keys, self.verifier.expiry = dict(self.keys), {}
             self.store.reset()
             self.store.lag = {"cases": Lag(self.start_lag), "profiles": Lag(self.start_lag)}
             self.faults.clear()
             self.stats.reset()
             self.error_style = "header"
-            self.clock_offset = 0.0
+            self.clock_offset = self.start_clock_offset
+            self.verifier.skew_code = "InvalidSignatureException"
             return {"ok": True}
         if path == "/config":
             if "clock_offset" in data:
@@ -279,7 +307,10 @@ class App:
                 if data["error_style"] not in ("header", "header_suffix", "body_type", "both"):
                     raise ValueError("error_style: header | header_suffix | body_type | both")
                 self.error_style = data["error_style"]
-            return {"clock_offset": self.clock_offset, "error_style": self.error_style}
+            if "skew_error" in data:
+                self.verifier.skew_code = str(data["skew_error"])
+            return {"clock_offset": self.clock_offset, "error_style": self.error_style,
+                    "skew_error": self.verifier.skew_code}
         if path == "/visibility" or path.startswith("/visibility/"):
             ident = path[len("/visibility/"):] if path.startswith("/visibility/") else None
             recs = self.store.visibility
@@ -298,6 +329,7 @@ class Conn(asyncio.Protocol):
         self.busy = False
         self.closed = False
         self.transport = None
+        self._continued = False
 
     def connection_made(self, transport):
         self.transport = transport
@@ -350,16 +382,17 @@ class Conn(asyncio.Protocol):
             self.emit(out, keep)
 
     def resume(self, cont, keep):
+        # the handler runs even when the client gave up meanwhile: a slow service still commits
+        # the write (a retried CreateCase then meets its clientToken)
         self.busy = False
-        if self.closed:
-            return
         try:
             out = cont()
         except Exception:
             traceback.print_exc()
             out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
         self.emit(out, keep)
-        self.pump()
+        if not self.closed:
+            self.pump()
 
     def emit(self, out, keep):
         if out is None or self.closed:
@@ -386,23 +419,29 @@ class Conn(asyncio.Protocol):
             headers.setdefault(k.strip().lower(), []).append(v.strip())
         start = end + 4
         te = (headers.get("transfer-encoding") or [""])[0].lower()
+        body = None
         if te == "chunked":
-            body, used = self._chunked(start)
-            if body is None:
-                return None
-            consumed = used
+            try:
+                body, consumed = self._chunked(start)
+            except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad chunk size"}', close=True)
         else:
-            n = int((headers.get("content-length") or ["0"])[0] or 0)
+            try:
+                n = int((headers.get("content-length") or ["0"])[0] or 0)
+            except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
+            if n < 0:
+                return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
             if n > MAX_BODY:
                 return self.app.response(413, {}, b'{"message":"body too large"}', close=True)
-            if len(self.buf) - start < n:
-                if (headers.get("expect") or [""])[0].lower() == "100-continue" and not getattr(self, "_continued", 0):
-                    self._continued = 1
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                return None
-            body = bytes(self.buf[start:start + n])
-            consumed = start + n
-        self._continued = 0
+            if len(self.buf) - start >= n:
+                body, consumed = bytes(self.buf[start:start + n]), start + n
+        if body is None:   # body not complete yet; libcurl may wait for "100 Continue" first
+            if (headers.get("expect") or [""])[0].lower() == "100-continue" and not self._continued:
+                self._continued = True
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return None
+        self._continued = False
         del self.buf[:consumed]
         conn = (headers.get("connection") or [""])[0].lower()
         keep = conn != "close" and (version == "HTTP/1.1" or conn == "keep-alive")

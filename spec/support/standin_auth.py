@@ -70,7 +70,11 @@ class CachingSigV4(SigV4Auth):
 class Verifier:
     def __init__(self, keys, region=None):
         self.keys = dict(keys)   # access key id -> (secret, token or None)
+        self.expiry = {}         # access key id -> epoch after which ExpiredTokenException
         self.region = region     # None: any region
+        # the code a request outside the 5-minute window gets (AWS JSON services:
+        # InvalidSignatureException; settable to RequestTimeTooSkewed etc. through /_standin/config)
+        self.skew_code = "InvalidSignatureException"
 
     def verify(self, method, target, headers, body, service, now):
         """headers: dict of lower-cased name -> list of values. Returns the access key id
@@ -94,9 +98,12 @@ class Verifier:
         akid, sdate, region, svc, _ = scope
         if akid not in self.keys:
             raise _deny("UnrecognizedClientException", BAD_TOKEN)
-        secret, token = self.keys[akid]
+        secret, token = self.keys[akid][:2]
         if a["token"] != token:
             raise _deny("UnrecognizedClientException", BAD_TOKEN)
+        expiry = self.expiry.get(akid)
+        if expiry is not None and now >= expiry:
+            raise _deny("ExpiredTokenException", "The security token included in the request is expired")
         if svc != service:
             raise _deny("InvalidSignatureException", "Credential should be scoped to correct service: '%s'. " % service)
         if self.region and region != self.region:
@@ -119,10 +126,10 @@ class Verifier:
             raise _deny("InvalidSignatureException", "Signature expired: %s is now earlier than %s (%s - %d sec.)"
                         % (_fmt(t + expires), _fmt(now), _fmt(now), expires))
         if expires is None and t < now - SKEW:
-            raise _deny("InvalidSignatureException", "Signature expired: %s is now earlier than %s (%s - 5 min.)"
+            raise _deny(self.skew_code, "Signature expired: %s is now earlier than %s (%s - 5 min.)"
                         % (amz_date, _fmt(now - SKEW), _fmt(now)))
         if t > now + SKEW:
-            raise _deny("InvalidSignatureException", "Signature not yet current: %s is still later than %s (%s + 5 min.)"
+            raise _deny(self.skew_code, "Signature not yet current: %s is still later than %s (%s + 5 min.)"
                         % (amz_date, _fmt(now + SKEW), _fmt(now)))
 
         host = _one(headers, "host") or ""

@@ -11,15 +11,18 @@ Kinds:
   reset_before  close the connection with a TCP RST before the handler runs
   reset_after   run the handler (the write is committed), then RST without answering
   error_after   run the handler, then answer status/code (default 500 InternalServerException)
-  slow          wait `delay` seconds, then run the handler and answer normally
+  slow          wait `delay` seconds, then run the handler (even if the client left) and answer
   truncated     run the handler, send the headers and half the body, then close
   malformed     answer `status` (default 200) with a non-JSON body without running the handler
+  close_after   answer normally, then close the connection (without "Connection: close"), like a
+                server dropping an idle keep-alive connection
 """
 import random
 import re
 import time
 
-KINDS = ("error", "throttle", "reset_before", "reset_after", "error_after", "slow", "truncated", "malformed")
+KINDS = ("error", "throttle", "reset_before", "reset_after", "error_after", "slow", "truncated", "malformed",
+         "close_after")
 DEFAULT_CODES = {429: "ThrottlingException", 500: "InternalServerException", 503: "ServiceUnavailableException",
                  502: "BadGatewayException", 504: "GatewayTimeoutException", 400: "ValidationException",
                  403: "AccessDeniedException", 404: "ResourceNotFoundException", 409: "ConflictException",

@@ -47,6 +47,15 @@ local function build(name, opts, visited)
 
   if type(p.role_arn) == "string" and p.role_arn ~= "" then
     local sp, cs = p.source_profile, p.credential_source
+    for _, k in ipairs{ "source_profile", "credential_source", "external_id", "role_session_name",
+                        "web_identity_token_file", "duration_seconds" } do
+      if p[k] ~= nil and type(p[k]) ~= "string" then
+        return config_error(name, k .. " must be a plain value, not a sub-property block")
+      end
+    end
+    if p.duration_seconds ~= nil and not tonumber(p.duration_seconds) then
+      return config_error(name, "duration_seconds is not a number")
+    end
     if sp and cs then return config_error(name, "has both source_profile and credential_source") end
     local source
     if cs then

@@ -1,0 +1,52 @@
+-- laws.retry and client retries inside laws.async tasks: the waits yield to the scheduler,
+-- so concurrent consistency waits overlap instead of adding up.
+local laws = require "laws"
+local async = require "laws.async"
+local core = require "laws.core"
+local servers = require "spec.support.servers"
+
+describe("laws.retry inside laws.async tasks", function()
+  local srv, cases, domain, template
+  setup(function()
+    assert(pcall(require, "laws.sigv4"), "needs the signer and client areas merged")
+    srv = servers.standin{}
+    srv.reset()
+    cases = laws.client("connectcases", { region = "us-east-1", endpoint = srv.url, credentials = srv.credentials,
+                                          retry = { base = 0.01 } })
+    domain = assert(cases:CreateDomain{ name = "async-retry" }).domainId
+    template = assert(cases:CreateTemplate{ domainId = domain, name = "t", status = "Active" }).templateId
+  end)
+  teardown(function()
+    srv.lag{ fixed = 0 }
+    srv.clear_faults()
+    if cases then cases:close() end
+  end)
+
+  it("30 concurrent create-then-wait flows (0.4 s lag, 503s injected) overlap", function()
+    srv.lag{ fixed = 0.4 }
+    srv.fault{ kind = "error", op = "SearchCases", status = 503, probability = 0.2, seed = 3 }
+    local n, found, retries = 30, {}, 0
+    local t0 = core.monotonic()
+    async.run(function()
+      for i = 1, n do
+        async.spawn(function()
+          local c = assert(cases:CreateCase{ domainId = domain, templateId = template,
+                                             fields = { { id = "title", value = { stringValue = "a" .. i } } } })
+          local r = laws.retry(function()
+            return cases:SearchCases{ domainId = domain,
+              filter = { field = { equalTo = { id = "case_id", value = { stringValue = c.caseId } } } } }
+          end, { success = laws.conditions.non_empty("cases"), on_retry = function() retries = retries + 1 end })
+          if r and r.cases[1].caseId == c.caseId then found[#found + 1] = c.caseId end
+        end)
+      end
+    end)
+    local wall = core.monotonic() - t0
+    assert.equal(n, #found)
+    assert.is_true(retries >= n * 3, retries)   -- every flow waited through the lag
+    -- one after another the waits alone would take 30 x 0.4 = 12 s
+    assert.is_true(wall >= 0.4 and wall < 6, wall)
+    local st = srv.stats()
+    assert.is_true((st.faults.error or 0) > 0)   -- 503s were injected and retried by the client
+    assert.equal(n, st.cases_created)
+  end)
+end)
