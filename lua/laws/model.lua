@@ -4,6 +4,7 @@
 --   op    = { name, method, uri, input = shape|nil, output = shape|nil, wrapper, code }
 --   shape = { name, type, members = { name = ref }, order = { names }, required = { name = true },
 --             member = ref, key = ref, value = ref, payload, union, document, error, retryable }
+--   (structures also have wire = { name on the wire = ref } for body members)
 --   ref   = { name, shape, location, locationName, idempotencyToken, jsonvalue, flattened, ... }
 local json = require "laws.json"
 
@@ -55,8 +56,13 @@ function M.build(raw, source)
       end
       table.sort(sh.order)
       sh.raw_members = nil
+      -- body members by their name on the wire: decoding walks the answer's keys, not the model's
+      sh.wire = {}
+      for mname, ref in pairs(sh.members) do
+        if ref.location == nil then sh.wire[ref.locationName or mname] = ref end
+      end
     elseif sh.type == "structure" then
-      sh.members, sh.order = {}, {}
+      sh.members, sh.order, sh.wire = {}, {}, {}
     end
     for _, k in ipairs{ "member", "key", "value" } do
       if sh[k] then sh[k] = make_ref(shapes, sh[k], k, name .. "." .. k) end
