@@ -88,6 +88,7 @@ describe("Connect Cases and Customer Profiles through laws.client (stand-in)", f
     assert.equal(1, err.attempts)
     local domain, template = case_domain()
     r, err = cases:CreateCase{ domainId = domain, templateId = template, fields = { { id = "nope", value = { stringValue = "x" } } } }
+    assert.is_nil(r)
     assert.equal("ValidationException", err.code)
     assert.equal(1, err.attempts)
   end)

@@ -209,10 +209,6 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   return nil, response_error(self, res), res
 end
 
-local function notify(hooks, event)
-  for _, h in ipairs(hooks) do h(event) end
-end
-
 --- Call an operation by name. Returns result or nil, err (err.attempts set).
 function Client:call(opname, params, call_opts)
   if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
