@@ -4,6 +4,7 @@
 #include "hash.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -43,6 +44,101 @@ int laws_hmac_sha256(const void *key, size_t klen, const void *data, size_t dlen
        EVP_MAC_final(ctx, out, &n, LAWS_SHA256_LEN) == 1 && n == LAWS_SHA256_LEN;
   EVP_MAC_CTX_free(ctx); /* clears the keyed state */
   return ok ? 0 : -1;
+}
+
+struct laws_hasher {
+  EVP_MD_CTX *md;
+  EVP_MAC_CTX *mac;
+};
+
+laws_hasher *laws_hasher_new(void) {
+  laws_hasher *h;
+  pthread_once(&once, fetch);
+  if (md_sha256 == NULL || mac_hmac == NULL || (h = calloc(1, sizeof *h)) == NULL) return NULL;
+  OSSL_PARAM params[2];
+  h->md = EVP_MD_CTX_new();
+  h->mac = EVP_MAC_CTX_new(mac_hmac);
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+  params[1] = OSSL_PARAM_construct_end();
+  /* the digest is set once: EVP_MAC_init with params would look it up again on every call */
+  if (h->md == NULL || h->mac == NULL || EVP_MAC_CTX_set_params(h->mac, params) != 1) {
+    laws_hasher_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void laws_hasher_free(laws_hasher *h) {
+  if (h == NULL) return;
+  EVP_MD_CTX_free(h->md);
+  EVP_MAC_CTX_free(h->mac); /* clears the last key's state */
+  free(h);
+}
+
+int laws_hasher_sha256(laws_hasher *h, const void *data, size_t len, unsigned char out[LAWS_SHA256_LEN]) {
+  unsigned int n = 0;
+  return EVP_DigestInit_ex2(h->md, md_sha256, NULL) == 1 && EVP_DigestUpdate(h->md, data, len) == 1 &&
+         EVP_DigestFinal_ex(h->md, out, &n) == 1 && n == LAWS_SHA256_LEN ? 0 : -1;
+}
+
+int laws_hasher_hmac(laws_hasher *h, const void *key, size_t klen, const void *data, size_t dlen,
+                     unsigned char out[LAWS_SHA256_LEN]) {
+  static const unsigned char nokey[1] = {0};
+  size_t n = 0;
+  return EVP_MAC_init(h->mac, klen ? key : nokey, klen, NULL) == 1 && EVP_MAC_update(h->mac, data, dlen) == 1 &&
+         EVP_MAC_final(h->mac, out, &n, LAWS_SHA256_LEN) == 1 && n == LAWS_SHA256_LEN ? 0 : -1;
+}
+
+struct laws_hmac_key {
+  EVP_MD_CTX *inner, *outer;
+};
+
+laws_hmac_key *laws_hmac_key_new(const void *key, size_t klen) {
+  unsigned char block[64], kd[LAWS_SHA256_LEN];
+  laws_hmac_key *k;
+  size_t i;
+  int ok;
+  pthread_once(&once, fetch);
+  if (md_sha256 == NULL || (k = calloc(1, sizeof *k)) == NULL) return NULL;
+  if (klen > sizeof block) { /* RFC 2104: a long key is hashed first */
+    if (laws_sha256(key, klen, kd) != 0) { free(k); return NULL; }
+    key = kd;
+    klen = sizeof kd;
+  }
+  k->inner = EVP_MD_CTX_new();
+  k->outer = EVP_MD_CTX_new();
+  memset(block, 0, sizeof block);
+  memcpy(block, key, klen);
+  for (i = 0; i < sizeof block; i++) block[i] ^= 0x36;
+  ok = k->inner && k->outer && EVP_DigestInit_ex2(k->inner, md_sha256, NULL) == 1 &&
+       EVP_DigestUpdate(k->inner, block, sizeof block) == 1;
+  for (i = 0; i < sizeof block; i++) block[i] ^= 0x36 ^ 0x5c;
+  ok = ok && EVP_DigestInit_ex2(k->outer, md_sha256, NULL) == 1 && EVP_DigestUpdate(k->outer, block, sizeof block) == 1;
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(kd, sizeof kd);
+  if (!ok) {
+    laws_hmac_key_free(k);
+    return NULL;
+  }
+  return k;
+}
+
+void laws_hmac_key_free(laws_hmac_key *k) {
+  if (k == NULL) return;
+  EVP_MD_CTX_free(k->inner);
+  EVP_MD_CTX_free(k->outer);
+  free(k);
+}
+
+int laws_hasher_hmac_keyed(laws_hasher *h, const laws_hmac_key *k, const void *data, size_t dlen,
+                           unsigned char out[LAWS_SHA256_LEN]) {
+  unsigned char ih[LAWS_SHA256_LEN];
+  unsigned int n = 0, m = 0;
+  int ok = EVP_MD_CTX_copy_ex(h->md, k->inner) == 1 && EVP_DigestUpdate(h->md, data, dlen) == 1 &&
+           EVP_DigestFinal_ex(h->md, ih, &n) == 1 && EVP_MD_CTX_copy_ex(h->md, k->outer) == 1 &&
+           EVP_DigestUpdate(h->md, ih, sizeof ih) == 1 && EVP_DigestFinal_ex(h->md, out, &m) == 1;
+  OPENSSL_cleanse(ih, sizeof ih);
+  return ok && n == LAWS_SHA256_LEN && m == LAWS_SHA256_LEN ? 0 : -1;
 }
 
 void laws_hex(const unsigned char *in, size_t len, char *out) {

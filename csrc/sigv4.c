@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/crypto.h>
 
 #define NKEYS 8       /* (secret, date, region, service) -> kSigning */
@@ -15,7 +14,7 @@
 
 struct key_entry {
   uint64_t stamp;     /* 0: empty */
-  unsigned char key[LAWS_SHA256_LEN];
+  laws_hmac_key *hk;  /* kSigning, as precomputed HMAC states */
   char secret[KFIELD], region[KFIELD], service[KFIELD], date[8];
   size_t slen, rlen, svlen;
 };
@@ -31,13 +30,24 @@ struct laws_sigv4_ctx {
   struct key_entry keys[NKEYS];
   struct akey_entry akeys[NAKEYS];
   uint64_t clock;
+  laws_hasher *hs;
   laws_buf canon, sts, sig, url, auth, strs, arr, signed_list, hdrs, scope, path, drop, skip;
   char amzdate[17], payload[65], sechex[2 * LAWS_SHA256_LEN + 1];
   laws_sigv4_result res;
 };
 
 laws_sigv4_ctx *laws_sigv4_ctx_new(void) {
-  return calloc(1, sizeof(laws_sigv4_ctx));
+  laws_sigv4_ctx *c = calloc(1, sizeof(laws_sigv4_ctx));
+  if (c && (c->hs = laws_hasher_new()) == NULL) {
+    free(c);
+    c = NULL;
+  }
+  return c;
+}
+
+static void free_key(struct key_entry *e) {
+  laws_hmac_key_free(e->hk);
+  OPENSSL_cleanse(e, sizeof *e);
 }
 
 static void free_akey(struct akey_entry *e) {
@@ -51,6 +61,8 @@ void laws_sigv4_ctx_free(laws_sigv4_ctx *c) {
                        &c->hdrs, &c->scope, &c->path, &c->drop, &c->skip };
   if (c == NULL) return;
   for (i = 0; i < NAKEYS; i++) free_akey(&c->akeys[i]);
+  for (i = 0; i < NKEYS; i++) free_key(&c->keys[i]);
+  laws_hasher_free(c->hs);
   for (i = 0; i < (int)(sizeof bufs / sizeof bufs[0]); i++) laws_buf_free(bufs[i]);
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
@@ -68,17 +80,17 @@ int laws_sigv4_cached_keys(const laws_sigv4_ctx *c, int algorithm) {
 
 static int eq(const char *a, size_t al, const char *b, size_t bl) { return al == bl && memcmp(a, b, al) == 0; }
 
-static int derive_key(const laws_sigv4_request *r, const char *date, unsigned char out[LAWS_SHA256_LEN]) {
+static int derive_key(laws_hasher *hs, const laws_sigv4_request *r, const char *date, unsigned char out[LAWS_SHA256_LEN]) {
   unsigned char k[LAWS_SHA256_LEN];
   char *first;
   int rc = -1;
   if ((first = malloc(r->secret_len + 4)) == NULL) return -1;
   memcpy(first, "AWS4", 4);
   memcpy(first + 4, r->secret, r->secret_len);
-  if (laws_hmac_sha256(first, r->secret_len + 4, date, 8, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, r->region, r->region_len, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, r->service, r->service_len, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, "aws4_request", 12, out) == 0)
+  if (laws_hasher_hmac(hs, first, r->secret_len + 4, date, 8, k) == 0 &&
+      laws_hasher_hmac(hs, k, sizeof k, r->region, r->region_len, k) == 0 &&
+      laws_hasher_hmac(hs, k, sizeof k, r->service, r->service_len, k) == 0 &&
+      laws_hasher_hmac(hs, k, sizeof k, "aws4_request", 12, out) == 0)
     rc = 0;
   OPENSSL_cleanse(first, r->secret_len + 4);
   OPENSSL_cleanse(k, sizeof k);
@@ -86,32 +98,38 @@ static int derive_key(const laws_sigv4_request *r, const char *date, unsigned ch
   return rc;
 }
 
-/* kSigning for the request, from the cache when possible; the evicted entry is wiped. */
-static int signing_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, const char *date,
-                       unsigned char out[LAWS_SHA256_LEN]) {
+/* kSigning for the request as an HMAC key, from the cache when possible; the evicted entry
+ * is wiped. *owned is set (and must be freed) when the key could not be cached. */
+static const laws_hmac_key *signing_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, const char *date,
+                                        laws_hmac_key **owned) {
   struct key_entry *e, *victim = &c->keys[0];
+  unsigned char k[LAWS_SHA256_LEN];
   int i;
-  if (r->secret_len > KFIELD || r->region_len > KFIELD || r->service_len > KFIELD)
-    return derive_key(r, date, out);
+  *owned = NULL;
+  if (r->secret_len > KFIELD || r->region_len > KFIELD || r->service_len > KFIELD) {
+    if (derive_key(c->hs, r, date, k) == 0) *owned = laws_hmac_key_new(k, sizeof k);
+    OPENSSL_cleanse(k, sizeof k);
+    return *owned;
+  }
   for (i = 0; i < NKEYS; i++) {
     e = &c->keys[i];
     if (e->stamp && memcmp(e->date, date, 8) == 0 && eq(e->secret, e->slen, r->secret, r->secret_len) &&
         eq(e->region, e->rlen, r->region, r->region_len) && eq(e->service, e->svlen, r->service, r->service_len)) {
       e->stamp = ++c->clock;
-      memcpy(out, e->key, LAWS_SHA256_LEN);
-      return 0;
+      return e->hk;
     }
     if (e->stamp < victim->stamp) victim = e;
   }
-  OPENSSL_cleanse(victim, sizeof *victim);
-  if (derive_key(r, date, victim->key) != 0) return -1;
+  free_key(victim);
+  if (derive_key(c->hs, r, date, k) == 0) victim->hk = laws_hmac_key_new(k, sizeof k);
+  OPENSSL_cleanse(k, sizeof k);
+  if (victim->hk == NULL) return NULL;
   memcpy(victim->secret, r->secret, r->secret_len); victim->slen = r->secret_len;
   memcpy(victim->region, r->region, r->region_len); victim->rlen = r->region_len;
   memcpy(victim->service, r->service, r->service_len); victim->svlen = r->service_len;
   memcpy(victim->date, date, 8);
   victim->stamp = ++c->clock;
-  memcpy(out, victim->key, LAWS_SHA256_LEN);
-  return 0;
+  return victim->hk;
 }
 
 static const laws_ec_key *ec_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, laws_ec_key **owned) {
@@ -141,8 +159,9 @@ static int fail(laws_sigv4_ctx *c, const char *msg) {
   return LAWS_SIGV4_EINVAL;
 }
 
-static int lower_eq(const char *a, size_t al, const char *lower) {
-  size_t i, n = strlen(lower);
+#define lower_eq(a, al, lit) lower_eqn((a), (al), lit, sizeof(lit) - 1)
+static int lower_eqn(const char *a, size_t al, const char *lower, size_t n) {
+  size_t i;
   if (al != n) return 0;
   for (i = 0; i < n; i++) {
     char ch = a[i];
@@ -153,7 +172,26 @@ static int lower_eq(const char *a, size_t al, const char *lower) {
 }
 
 static int is_tchar(unsigned char ch) { /* RFC 9110 token */
+  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-') return 1;
   return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
+}
+
+/* UTC calendar from epoch seconds (Howard Hinnant's civil_from_days): no locale or TZ lock. */
+static void amz_date(int64_t t, char out[17]) {
+  int64_t days = t / 86400, secs = t % 86400, z = days + 719468, era = z / 146097;
+  int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  int v[6], w[6] = { 4, 2, 2, 2, 2, 2 }, k, j;
+  v[0] = (int)y; v[1] = (int)m; v[2] = (int)d;
+  v[3] = (int)(secs / 3600); v[4] = (int)(secs / 60 % 60); v[5] = (int)(secs % 60);
+  for (k = 0; k < 6; k++) {
+    if (k == 3) *out++ = 'T';
+    for (j = w[k] - 1; j >= 0; j--, v[k] /= 10) out[j] = (char)('0' + v[k] % 10);
+    out += w[k];
+  }
+  out[0] = 'Z';
+  out[1] = '\0';
 }
 
 static int check_header(laws_sigv4_ctx *c, const laws_sigv4_header *h, int allow_folded) {
@@ -195,14 +233,12 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   laws_kv qx[7];
   size_t i, nextra = 0, nqx = 0, off;
   unsigned char d[LAWS_SHA256_LEN];
-  int v4a = r->algorithm == LAWS_SIGV4A, hdr_mode = !r->presign, has_host = 0, rc;
+  int v4a = r->algorithm == LAWS_SIGV4A, hdr_mode = !r->presign, has_host = 0, rc, tok_idx = -1;
   int sign_token = r->token != NULL && !r->omit_session_token;
   const char *alg = v4a ? "AWS4-ECDSA-P256-SHA256" : "AWS4-HMAC-SHA256";
   const char *rset = r->region_set ? r->region_set : r->region;
   size_t rset_len = r->region_set ? r->region_set_len : r->region_len;
   laws_url u;
-  struct tm tm;
-  time_t t;
   char expires[24];
 
   memset(res, 0, sizeof *res);
@@ -222,10 +258,8 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (r->presign && (r->expires < 1 || r->expires > 604800)) return fail(c, "options.expires must be 1..604800 seconds");
   if (r->payload && check_payload(r->payload, r->payload_len) != 0)
     return fail(c, "options.payload must be nil, \"UNSIGNED-PAYLOAD\" or a lower-case hex SHA-256");
-  t = (time_t)r->time;
-  if (r->time < 0 || r->time > 253402300799LL || (int64_t)t != r->time || gmtime_r(&t, &tm) == NULL)
-    return fail(c, "options.time is out of range");
-  strftime(c->amzdate, sizeof c->amzdate, "%Y%m%dT%H%M%SZ", &tm);
+  if (r->time < 0 || r->time > 253402300799LL) return fail(c, "options.time is out of range");
+  amz_date(r->time, c->amzdate);
 
   /* headers the signer sets replace any the caller sent (a retried request is re-signed) */
   for (i = 0; i < r->nheaders; i++) {
@@ -250,7 +284,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
     memcpy(c->payload, r->payload, r->payload_len < 64 ? r->payload_len : 64);
     c->payload[r->payload_len < 64 ? r->payload_len : 64] = '\0';
   } else {
-    if (laws_sha256(r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
+    if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->payload);
   }
 
@@ -267,7 +301,10 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (hdr_mode) {
     ADD("X-Amz-Date", c->amzdate, 16);
     if (v4a) ADD("X-Amz-Region-Set", rset, rset_len);
-    if (r->token) ADD("X-Amz-Security-Token", r->token, r->token_len);
+    if (r->token) {
+      tok_idx = res->nadded;
+      ADD("X-Amz-Security-Token", r->token, r->token_len);
+    }
     if (r->content_sha256_header)
       ADD("X-Amz-Content-Sha256", r->payload_len > 64 ? r->payload : c->payload,
           r->payload_len > 64 ? r->payload_len : strlen(c->payload));
@@ -275,7 +312,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
 #undef ADD
   for (i = 0; i < (size_t)res->nadded; i++) {
     const char *n = res->added_name[i];
-    if (!sign_token && strcmp(n, "X-Amz-Security-Token") == 0) continue; /* omit_session_token */
+    if (!sign_token && (int)i == tok_idx) continue; /* omit_session_token */
     extra[nextra].name = n;
     extra[nextra].nlen = strlen(n);
     extra[nextra].value = NULL; /* set below, once c->hdrs stops moving */
@@ -329,7 +366,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (c->canon.oom || c->strs.oom) return LAWS_SIGV4_ENOMEM;
 
   /* string to sign */
-  if (laws_sha256(c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
+  if (laws_hasher_sha256(c->hs, c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
   laws_hex(d, sizeof d, c->sechex);
   laws_buf_adds(&c->sts, alg);
   laws_buf_addc(&c->sts, '\n');
@@ -359,10 +396,10 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
       laws_buf_add(&c->sig, hx, 2);
     }
   } else {
-    unsigned char key[LAWS_SHA256_LEN];
-    rc = signing_key(c, r, c->amzdate, key);
-    if (rc == 0) rc = laws_hmac_sha256(key, sizeof key, c->sts.p, c->sts.len, d);
-    OPENSSL_cleanse(key, sizeof key);
+    laws_hmac_key *owned;
+    const laws_hmac_key *hk = signing_key(c, r, c->amzdate, &owned);
+    rc = hk ? laws_hasher_hmac_keyed(c->hs, hk, c->sts.p, c->sts.len, d) : -1;
+    laws_hmac_key_free(owned);
     if (rc != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->sechex);
     laws_buf_add(&c->sig, c->sechex, 2 * LAWS_SHA256_LEN);

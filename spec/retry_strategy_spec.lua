@@ -237,10 +237,10 @@ end)
 
 describe("retry_strategy configuration", function()
   local function with_env(env, code)
-    local cmd = ("%s LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' lua5.4 -e %q"):format(
-      env, os.getenv("LAWS_BUILD") or "build", code)
+    local cmd = ("%s LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s -e %q"):format(
+      env, os.getenv("LAWS_BUILD") or "build", os.getenv("LAWS_LUA") or "lua5.4", code)
     local p = io.popen(cmd)
-    local out = p:read("a")
+    local out = p:read("*a")
     p:close()
     return out
   end

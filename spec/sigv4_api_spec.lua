@@ -121,6 +121,20 @@ describe("laws.sigv4.sign", function()
     assert.matches("X%-Amz%-Region%-Set=us%-east%-1", url)
   end)
 
+  it("more headers than the binding's stack arrays hold", function()
+    local h = {}
+    for i = 1, 50 do h["X-H" .. i] = (i % 3 == 0) and { "a" .. i, "b" .. i } or ("v" .. i) end
+    local signed, d = sigv4.sign(req{ headers = h }, creds(), opts())
+    local n = 0
+    for _ in pairs(signed.headers) do n = n + 1 end
+    assert.are.equal(53, n) -- 50 + Host, X-Amz-Date, Authorization
+    assert.are.same({ "a3", "b3" }, signed.headers["X-H3"])
+    assert.matches("\nx%-h3:a3,b3\n", d.canonical_request)
+    assert.matches("\nx%-h50:v50\n", d.canonical_request)
+    local _, lines = d.canonical_request:gsub("\n", "")
+    assert.are.equal(3 + 52 + 2, lines) -- after method, path, query; 52 header lines; blank; signed list
+  end)
+
   it("keeps a small signing-key cache", function()
     for i = 1, 40 do sigv4.sign(req(), creds(), opts{ region = "r" .. i }) end
     local n = core.sigv4_cached_keys()

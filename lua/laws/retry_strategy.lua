@@ -202,7 +202,7 @@ end
 -- delay before the next attempt and an event table { attempt, delay, code, throttling,
 -- quota_left, err } for on_retry hooks. Marks err.retryable, err.throttling, err.attempts
 -- and, when the quota refused the retry, err.quota_exhausted = true.
-function Call:after_attempt(res, err)
+function Call:after_attempt(res, err) -- luacheck: ignore res
   local s = self.strategy
   local retryable, throttling = M.classify(err)
   if self.mode == "adaptive" then s:limiter():update(runtime.now(), throttling) end

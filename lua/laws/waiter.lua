@@ -129,7 +129,10 @@ function M.delay(min_delay, max_delay, n, remaining, rnd)
   if min_delay > 0 and n <= ceiling then d = math.min(max_delay, min_delay * 2 ^ (n - 1)) end
   d = min_delay + (d - min_delay) * rnd
   -- the last attempt happens right at the deadline rather than a wait past it
-  if remaining - d <= min_delay then d = math.max(0, remaining - min_delay) end
+  if remaining - d <= min_delay then d = remaining - min_delay end
+  -- less than min_delay left: one last attempt at the deadline (never a zero wait that
+  -- would spin when calls take no time)
+  if d <= 0 then d = remaining end
   return d
 end
 

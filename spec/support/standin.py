@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 import uuid
 from urllib.parse import unquote
 
@@ -80,6 +81,9 @@ class App:
         self.stats = Stats()
         self.clock_offset = args.clock_offset
         self.error_style = "header"
+        self._date = (None, "")
+        # request ids: a random UUID-shaped prefix per process and a counter (unique, and cheap)
+        self._rid_prefix, self._rid = str(uuid.uuid4())[:24], 0
 
     @staticmethod
     def _lag_spec(args):
@@ -91,8 +95,16 @@ class App:
         return time.time() + self.clock_offset
 
     # ---- responses ---------------------------------------------------------------------
+    def date_header(self):
+        """RFC 1123 date of the (possibly offset) server clock, formatted once per second."""
+        sec = int(self.now())
+        if sec != self._date[0]:
+            self._date = (sec, email.utils.formatdate(sec, usegmt=True))
+        return self._date[1]
+
     def response(self, status, headers, body, close=False):
-        h = {"x-amzn-RequestId": str(uuid.uuid4()), "Date": email.utils.formatdate(self.now(), usegmt=True),
+        self._rid += 1
+        h = {"x-amzn-RequestId": "%s%012x" % (self._rid_prefix, self._rid), "Date": self.date_header(),
              "Content-Type": "application/json", "Content-Length": str(len(body))}
         h.update(headers)
         if close:
@@ -123,7 +135,7 @@ class App:
         if path.startswith("/_standin/"):
             return self.control(method, path, query, body)
         self.stats.requests += 1
-        service = scope_service(headers)
+        service = scope_service(headers, query)
         host = (headers.get("host") or [""])[0]
         if service not in self.models:
             service = "profile" if host.startswith("profile.") else "cases"
@@ -326,7 +338,11 @@ class Conn(asyncio.Protocol):
                 self.write_and_close(req)
                 return
             method, target, headers, body, keep = req
-            out = self.app.handle(self, method, target, headers, body)
+            try:
+                out = self.app.handle(self, method, target, headers, body)
+            except Exception:  # a stand-in bug must look like a service fault, not a hung client
+                traceback.print_exc()
+                out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
             if isinstance(out, tuple):   # slow response: pause this connection, serve others
                 self.busy = True
                 asyncio.get_running_loop().call_later(out[0], self.resume, out[1], keep)
@@ -337,7 +353,12 @@ class Conn(asyncio.Protocol):
         self.busy = False
         if self.closed:
             return
-        self.emit(cont(), keep)
+        try:
+            out = cont()
+        except Exception:
+            traceback.print_exc()
+            out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
+        self.emit(out, keep)
         self.pump()
 
     def emit(self, out, keep):

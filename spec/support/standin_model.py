@@ -72,6 +72,7 @@ class Operation:
                 literal += len(part)
         self.regex = re.compile("^" + rx + "$")
         self.segments = None if "+}" in path else path.count("/")
+        self.groups = [(lab, _group(lab)) for lab in self.labels]
         self.literal = literal
         self.input = shapes.get(spec["input"]["shape"]) if "input" in spec else {"members": {}}
         self.output = shapes.get(spec["output"]["shape"]) if "output" in spec else {"members": {}}
@@ -85,7 +86,7 @@ class Operation:
         for k, v in self.literal_query.items():
             if k not in query:
                 return None
-        return {lab: unquote(m.group(_group(lab))) for lab in self.labels}
+        return {lab: unquote(m.group(g)) for lab, g in self.groups}
 
 
 def _group(name):
@@ -108,6 +109,7 @@ class Model:
         for o in self.routes:
             self.buckets.setdefault((o.method, o.segments), []).append(o)
         self.greedy = [o for o in self.routes if o.segments is None]
+        self._route_cache = {}
         # the error shape's message member ("message" in Cases, "Message" in Profiles)
         self.message_member = "message"
         for s in self.shapes.values():
@@ -117,6 +119,18 @@ class Model:
         self.validation_code = "ValidationException" if "ValidationException" in self.shapes else "BadRequestException"
 
     def route(self, method, path, query):
+        if not query:   # pollers repeat the same path: remember the answer
+            hit = self._route_cache.get((method, path))
+            if hit is not None:
+                return hit
+            if len(self._route_cache) > 20000:
+                self._route_cache.clear()
+            hit = self._route(method, path, query)
+            self._route_cache[(method, path)] = hit
+            return hit
+        return self._route(method, path, query)
+
+    def _route(self, method, path, query):
         cands = self.buckets.get((method, path.count("/")), [])
         for op in (cands + self.greedy if self.greedy else cands):
             labels = op.match(method, path, query)

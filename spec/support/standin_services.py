@@ -103,7 +103,7 @@ class Store:
         now = time.time()
         d = {"domainId": did, "domainArn": _arn("cases", "domain/" + did), "name": p["name"],
              "createdTime": now, "domainStatus": "Active", "fields": {}, "templates": {}, "layouts": {},
-             "cases": {}, "case_order": []}
+             "cases": {}, "case_order": [], "index": {}}
         for name, ftype in SYSTEM_FIELDS:
             d["fields"][name] = {"fieldId": name, "fieldArn": _arn("cases", "domain/%s/field/%s" % (did, name)),
                                  "name": name, "type": ftype, "namespace": "System", "createdTime": now,
@@ -227,8 +227,11 @@ class Store:
         fields["created_datetime"] = fields["last_updated_datetime"] = iso
         c = {"caseId": cid, "caseArn": _arn("cases", "domain/%s/case/%s" % (d["domainId"], cid)),
              "templateId": p["templateId"], "fields": fields, "tags": p.get("tags") or {}, "related": []}
+        c["seq"] = len(d["case_order"])
         d["cases"][cid] = c
         d["case_order"].append(cid)
+        for fid, v in fields.items():
+            self._index(d, cid, fid, v, +1)
         if token:
             self.tokens[(d["domainId"], token)] = (fp, cid)
         self.counters["cases_created"] += 1
@@ -252,9 +255,43 @@ class Store:
         c = self._case(d, p["caseId"])
         self._check_fields(d, p["fields"])
         for f in p["fields"]:
+            self._index(d, c["caseId"], f["id"], c["fields"].get(f["id"]), -1)
             c["fields"][f["id"]] = f["value"]
+            self._index(d, c["caseId"], f["id"], f["value"], +1)
         c["fields"]["last_updated_datetime"] = {"stringValue": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         return {}
+
+    @staticmethod
+    def _index(d, cid, fid, value, delta):
+        """(field id, string value) -> case ids, so equalTo searches do not scan every case."""
+        if not value or "stringValue" not in value:
+            return
+        key = (fid, value["stringValue"])
+        if delta > 0:
+            d["index"].setdefault(key, []).append(cid)
+        elif key in d["index"]:
+            d["index"][key].remove(cid)
+
+    def _candidates(self, d, flt):
+        """A superset of the case ids the filter can match, or None (every case)."""
+        if not flt:
+            return None
+        eq = (flt.get("field") or {}).get("equalTo")
+        if eq is not None:
+            v = eq.get("value") or {}
+            if eq["id"] == "case_id":
+                return [v.get("stringValue")] if v.get("stringValue") in d["cases"] else []
+            if "stringValue" in v:
+                return d["index"].get((eq["id"], v["stringValue"]), [])
+            return None
+        if "andAll" in flt:
+            best = None
+            for f in flt["andAll"]:
+                cand = self._candidates(d, f)
+                if cand is not None and (best is None or len(cand) < len(best)):
+                    best = cand
+            return best
+        return None
 
     def _value(self, c, fid):
         if fid == "case_id":
@@ -310,7 +347,10 @@ class Store:
         now = time.monotonic()
         term = (p.get("searchTerm") or "").lower()
         hits = []
-        for cid in reversed(d["case_order"]):  # newest first
+        cand = self._candidates(d, p.get("filter"))
+        order = reversed(d["case_order"]) if cand is None else \
+            sorted(set(cand), key=lambda i: d["cases"][i]["seq"], reverse=True)
+        for cid in order:  # newest first
             c = d["cases"][cid]
             if not self._match(c, p.get("filter")):
                 continue
@@ -443,7 +483,10 @@ class Store:
         combine = any if p.get("LogicalOperator") == "OR" else all
         now = time.monotonic()
         hits = []
-        for pid in d["order"]:
+        order = d["order"]
+        if p["KeyName"] == "_profileId" and p.get("LogicalOperator") != "OR":
+            order = [v for v in dict.fromkeys(p["Values"]) if v in d["profiles"]]
+        for pid in order:
             prof = d["profiles"][pid]
             if not combine(any(v in vals for v in self._pvalues(prof, k)) for k, vals in conds):
                 continue
