@@ -22,9 +22,9 @@ case "${1:-}" in
     ready=$(mktemp)
     rm -f "$ready"
     if [ "$mode" = run ]; then
-      LAWS_READY_FILE=$ready python3 spec/support/standin.py >"$ready.log" 2>&1 &
+      LAWS_PARENT_PID=$$ LAWS_READY_FILE=$ready python3 spec/support/standin.py >"$ready.log" 2>&1 &
     else
-      LAWS_READY_FILE=$ready python3 spec/support/standin.py --lag 0 >"$ready.log" 2>&1 &
+      LAWS_PARENT_PID=$$ LAWS_READY_FILE=$ready python3 spec/support/standin.py --lag 0 >"$ready.log" 2>&1 &
     fi
     pid=$!
     trap 'kill $pid 2>/dev/null; rm -f "$ready" "$ready.log"' EXIT INT TERM

@@ -15,6 +15,7 @@ import collections
 import email.utils
 import json
 import os
+import re
 import socket
 import struct
 import sys
@@ -34,7 +35,7 @@ from standin_services import Lag, Store  # noqa: E402
 DEFAULT_KEYS = [("AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn", None),
                 ("ASIASTANDIN", "standin/temporary/SECRET+abcdefghij0123456789", "standin-session-token//+=")]
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 402: "Payment Required",
-           403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+           403: "Forbidden", 404: "Not Found", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
            503: "Service Unavailable", 504: "Gateway Timeout"}
 MAX_BODY = 16 * 1024 * 1024
@@ -79,7 +80,7 @@ class App:
         self.store = Store(self.start_lag, self.start_lag)
         self.faults = Faults()
         self.stats = Stats()
-        self.clock_offset = args.clock_offset
+        self.clock_offset = self.start_clock_offset = args.clock_offset
         self.error_style = "header"
         self._date = (None, "")
         # request ids: a random UUID-shaped prefix per process and a counter (unique, and cheap)
@@ -235,7 +236,7 @@ class App:
             data = json.loads(body) if body else {}
             out = self._control(method, path[len("/_standin"):], query, data)
             return self.response(200, {}, json.dumps(out).encode())
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, re.error) as e:
             return self.response(400, {}, json.dumps({"error": str(e)}).encode())
 
     def _control(self, method, path, query, data):
@@ -270,7 +271,8 @@ class App:
             self.faults.clear()
             self.stats.reset()
             self.error_style = "header"
-            self.clock_offset = 0.0
+            self.clock_offset = self.start_clock_offset
+            self.verifier.skew_code = "InvalidSignatureException"
             return {"ok": True}
         if path == "/config":
             if "clock_offset" in data:
@@ -279,7 +281,10 @@ class App:
                 if data["error_style"] not in ("header", "header_suffix", "body_type", "both"):
                     raise ValueError("error_style: header | header_suffix | body_type | both")
                 self.error_style = data["error_style"]
-            return {"clock_offset": self.clock_offset, "error_style": self.error_style}
+            if "skew_error" in data:
+                self.verifier.skew_code = str(data["skew_error"])
+            return {"clock_offset": self.clock_offset, "error_style": self.error_style,
+                    "skew_error": self.verifier.skew_code}
         if path == "/visibility" or path.startswith("/visibility/"):
             ident = path[len("/visibility/"):] if path.startswith("/visibility/") else None
             recs = self.store.visibility
@@ -298,6 +303,7 @@ class Conn(asyncio.Protocol):
         self.busy = False
         self.closed = False
         self.transport = None
+        self._continued = False
 
     def connection_made(self, transport):
         self.transport = transport
@@ -350,16 +356,17 @@ class Conn(asyncio.Protocol):
             self.emit(out, keep)
 
     def resume(self, cont, keep):
+        # the handler runs even when the client gave up meanwhile: a slow service still commits
+        # the write (a retried CreateCase then meets its clientToken)
         self.busy = False
-        if self.closed:
-            return
         try:
             out = cont()
         except Exception:
             traceback.print_exc()
             out = self.app.error(ApiError(500, "InternalServerException", "stand-in failure"))[1]
         self.emit(out, keep)
-        self.pump()
+        if not self.closed:
+            self.pump()
 
     def emit(self, out, keep):
         if out is None or self.closed:
@@ -386,23 +393,29 @@ class Conn(asyncio.Protocol):
             headers.setdefault(k.strip().lower(), []).append(v.strip())
         start = end + 4
         te = (headers.get("transfer-encoding") or [""])[0].lower()
+        body = None
         if te == "chunked":
-            body, used = self._chunked(start)
-            if body is None:
-                return None
-            consumed = used
+            try:
+                body, consumed = self._chunked(start)
+            except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad chunk size"}', close=True)
         else:
-            n = int((headers.get("content-length") or ["0"])[0] or 0)
+            try:
+                n = int((headers.get("content-length") or ["0"])[0] or 0)
+            except ValueError:
+                return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
+            if n < 0:
+                return self.app.response(400, {}, b'{"message":"bad Content-Length"}', close=True)
             if n > MAX_BODY:
                 return self.app.response(413, {}, b'{"message":"body too large"}', close=True)
-            if len(self.buf) - start < n:
-                if (headers.get("expect") or [""])[0].lower() == "100-continue" and not getattr(self, "_continued", 0):
-                    self._continued = 1
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                return None
-            body = bytes(self.buf[start:start + n])
-            consumed = start + n
-        self._continued = 0
+            if len(self.buf) - start >= n:
+                body, consumed = bytes(self.buf[start:start + n]), start + n
+        if body is None:   # body not complete yet; libcurl may wait for "100 Continue" first
+            if (headers.get("expect") or [""])[0].lower() == "100-continue" and not self._continued:
+                self._continued = True
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return None
+        self._continued = False
         del self.buf[:consumed]
         conn = (headers.get("connection") or [""])[0].lower()
         keep = conn != "close" and (version == "HTTP/1.1" or conn == "keep-alive")

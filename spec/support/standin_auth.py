@@ -71,6 +71,9 @@ class Verifier:
     def __init__(self, keys, region=None):
         self.keys = dict(keys)   # access key id -> (secret, token or None)
         self.region = region     # None: any region
+        # the code a request outside the 5-minute window gets (AWS JSON services:
+        # InvalidSignatureException; settable to RequestTimeTooSkewed etc. through /_standin/config)
+        self.skew_code = "InvalidSignatureException"
 
     def verify(self, method, target, headers, body, service, now):
         """headers: dict of lower-cased name -> list of values. Returns the access key id
@@ -119,10 +122,10 @@ class Verifier:
             raise _deny("InvalidSignatureException", "Signature expired: %s is now earlier than %s (%s - %d sec.)"
                         % (_fmt(t + expires), _fmt(now), _fmt(now), expires))
         if expires is None and t < now - SKEW:
-            raise _deny("InvalidSignatureException", "Signature expired: %s is now earlier than %s (%s - 5 min.)"
+            raise _deny(self.skew_code, "Signature expired: %s is now earlier than %s (%s - 5 min.)"
                         % (amz_date, _fmt(now - SKEW), _fmt(now)))
         if t > now + SKEW:
-            raise _deny("InvalidSignatureException", "Signature not yet current: %s is still later than %s (%s + 5 min.)"
+            raise _deny(self.skew_code, "Signature not yet current: %s is still later than %s (%s + 5 min.)"
                         % (amz_date, _fmt(now + SKEW), _fmt(now)))
 
         host = _one(headers, "host") or ""

@@ -11,7 +11,7 @@ Kinds:
   reset_before  close the connection with a TCP RST before the handler runs
   reset_after   run the handler (the write is committed), then RST without answering
   error_after   run the handler, then answer status/code (default 500 InternalServerException)
-  slow          wait `delay` seconds, then run the handler and answer normally
+  slow          wait `delay` seconds, then run the handler (even if the client left) and answer
   truncated     run the handler, send the headers and half the body, then close
   malformed     answer `status` (default 200) with a non-JSON body without running the handler
 """

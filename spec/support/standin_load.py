@@ -3,7 +3,7 @@
 stand-in on every request) over keep-alive connections from one asyncio client.
 
   python3 spec/support/standin_load.py http://127.0.0.1:PORT [--conns 8] [--seconds 3]
-          [--key AKID:SECRET] [--op GetCase|ListDomains]
+          [--key AKID:SECRET] [--op GetCase|CreateCase|ListDomains]
 
 Creates a domain, template and case first, then replays one botocore-signed request (valid for
 the 5-minute skew window) so the client spends almost nothing per request. Prints one JSON line:
@@ -31,12 +31,15 @@ def setup(url, akid, secret):
     did = c.create_domain(name="load-%d" % int(time.time() * 1000))["domainId"]
     tid = c.create_template(domainId=did, name="t")["templateId"]
     cid = c.create_case(domainId=did, templateId=tid, fields=[{"id": "title", "value": {"stringValue": "x"}}])["caseId"]
-    return did, cid
+    return did, cid, tid
 
 
-def signed_bytes(url, akid, secret, op, did, cid):
+def signed_bytes(url, akid, secret, op, did, cid, tid=None):
     if op == "GetCase":
         path, body = "/domains/%s/cases/%s" % (did, cid), json.dumps({"fields": [{"id": "title"}]})
+    elif op == "CreateCase":  # replayed without clientToken: every request creates a case
+        path, body = "/domains/%s/cases" % did, json.dumps(
+            {"templateId": tid, "fields": [{"id": "title", "value": {"stringValue": "load"}}]})
     else:
         path, body = "/domains-list", ""
     req = AWSRequest(method="POST", url=url + path, data=body.encode(),
@@ -92,9 +95,9 @@ def main():
     ap.add_argument("--op", default="GetCase")
     a = ap.parse_args()
     akid, secret = a.key.split(":", 1)
-    did, cid = setup(a.url, akid, secret)
+    did, cid, tid = setup(a.url, akid, secret)
     time.sleep(0.01)
-    payload = signed_bytes(a.url, akid, secret, a.op, did, cid)
+    payload = signed_bytes(a.url, akid, secret, a.op, did, cid, tid)
     cpu0 = server_cpu(a.url)
     lat, errs, el = asyncio.run(run(a.url, payload, a.conns, a.seconds))
     cpu = server_cpu(a.url) - cpu0

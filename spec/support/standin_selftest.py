@@ -5,6 +5,7 @@
   python3 spec/support/standin_selftest.py --url http://127.0.0.1:PORT [--moto-url URL --moto-key AKID:SECRET]
 """
 import argparse
+import os
 import http.client
 import json
 import socket
@@ -17,12 +18,13 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boto3  # noqa: E402
+from botocore.auth import SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
 
 AKID, SECRET = "AKIDSTANDIN", "standin/secret/KEY+0123456789abcdefghijklmn"
 TMP = ("ASIASTANDIN", "standin/temporary/SECRET+abcdefghij0123456789", "standin-session-token//+=")
@@ -326,9 +328,24 @@ def t_skew(x):
         import email.utils
         off = email.utils.parsedate_to_datetime(date).timestamp() - time.time()
         expect(550 < off < 650, ("Date header offset", off))
+        x.control("POST", "/config", {"skew_error": "RequestTimeTooSkewed"})
+        code, status, _ = error_of(lambda: x.client().list_domains())
+        expect((code, status) == ("RequestTimeTooSkewed", 403), ("skew_error", code, status))
     finally:
-        x.control("POST", "/config", {"clock_offset": 0})
+        x.control("POST", "/config", {"clock_offset": 0, "skew_error": "InvalidSignatureException"})
     x.client().list_domains()
+
+
+@check("auth: a third signer, curl --aws-sigv4, is accepted; with a wrong secret refused")
+def t_curl(x):
+    import subprocess
+
+    def run(secret):
+        out = subprocess.run(["curl", "-s", "-X", "POST", "--aws-sigv4", "aws:amz:us-east-1:cases", "--user",
+                              AKID + ":" + secret, "-H", "Content-Type: application/json", "-d", "{}",
+                              "-w", "\n%{http_code}", x.url + "/domains-list"], capture_output=True, timeout=10)
+        return out.stdout.decode().rsplit("\n", 1)[-1]
+    expect(run(SECRET) == "200" and run("wrong") == "403", "curl --aws-sigv4")
 
 
 @check("auth: signing name routes CreateDomain to Cases (name) or Profiles (DomainName) on one port")
@@ -478,6 +495,27 @@ def t_f_slow(x):
     expect(dt >= 0.5 and other["dt"] < 0.3, (dt, other))
 
 
+@check("fault: slow CreateCase whose client timed out still commits the case (once)")
+def t_f_slow_commit(x):
+    c = x.client()
+    did, tid = x.setup_domain(c)
+    before = x.control("GET", "/stats")["cases_created"]
+    fault(x, kind="slow", op="CreateCase", delay=0.6, count=1)
+    impatient = x.client(config=Config(retries={"total_max_attempts": 1}, read_timeout=0.2))
+    try:
+        impatient.create_case(domainId=did, templateId=tid, fields=fields("slow"), clientToken="slow-1")
+        raise AssertionError("no timeout")
+    except ClientError as e:
+        raise AssertionError("expected a read timeout, got %r" % e)
+    except Exception as e:  # noqa: BLE001 - botocore ReadTimeoutError
+        expect("timeout" in type(e).__name__.lower() or "timed out" in str(e).lower(), repr(e))
+    time.sleep(0.6)
+    expect(x.control("GET", "/stats")["cases_created"] == before + 1, "committed after the delay")
+    c.create_case(domainId=did, templateId=tid, fields=fields("slow"), clientToken="slow-1")
+    expect(x.control("GET", "/stats")["cases_created"] == before + 1, "the retry found its token")
+    x.control("DELETE", "/faults")
+
+
 @check("fault: truncated body -> botocore fails to read the response")
 def t_f_truncated(x):
     c = x.client()
@@ -577,6 +615,51 @@ def t_conc(x):
     [t.start() for t in ths]
     [t.join() for t in ths]
     expect(not errs, errs[:3])
+
+
+@check("concurrency: 400 simultaneous keep-alive connections, 2 s of signed GetCase, no errors")
+def t_many(x):
+    import asyncio
+    import standin_load
+    did, cid, _ = standin_load.setup(x.url, AKID, SECRET)
+    payload = standin_load.signed_bytes(x.url, AKID, SECRET, "GetCase", did, cid)
+    lat, errs, el = asyncio.run(standin_load.run(x.url, payload, 400, 2.0))
+    expect(not errs and len(lat) >= 400, (len(lat), errs[:5]))
+
+
+@check("robustness: malformed requests get 4xx (never a crash), the stand-in keeps serving")
+def t_robust(x):
+    def send(raw):
+        s = socket.create_connection((x.host, x.port), timeout=5)
+        try:
+            s.sendall(raw)
+            s.shutdown(socket.SHUT_WR)
+            out = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    return out
+                out += d
+        finally:
+            s.close()
+
+    def signed(body, path="/domains"):
+        req = AWSRequest(method="POST", url=x.url + path, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(AKID, SECRET), "cases", "us-east-1").add_auth(req)
+        h = "".join("%s: %s\r\n" % kv for kv in req.headers.items())
+        return ("POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n"
+                % (path, x.host, x.port, len(body), h)).encode() + body
+    bad = [b"garbage\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+           b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+           b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"X" * 70000,
+           b"POST /_standin/faults HTTP/1.1\r\nContent-Length: 5\r\n\r\n{bad}",
+           b'POST /_standin/faults HTTP/1.1\r\nContent-Length: 28\r\n\r\n{"kind":"error","path":"(["}',
+           signed(b"\xff\xfe"), signed(b"[1,2]"), signed(b'{"name": 5}'), signed(b'{"fields":"x"}', "/domains/d/cases/c"),
+           signed(b"{}", "/domains-list?maxResults=abc"), signed(b"{}", "/domains-list?maxResults=1000")]
+    for raw in bad:
+        out = send(raw)
+        expect(out[:10] == b"HTTP/1.1 4", (raw[:60], out[:80]))
+    expect(x.control("GET", "/health")["ok"], "alive")
 
 
 @check("reset: /_standin/reset clears data, faults and counters")
