@@ -1,5 +1,6 @@
 -- The Lua side of bench/20-http.sh: N GET requests through laws.http.request after 500 warm-up.
--- Prints "<requests/s> <seconds> <client CPU us/request>" (CPU: os.clock, user + system). A new request table per call, as a real caller makes.
+-- Prints "<requests/s> <seconds> <client CPU us/request>" (CPU: os.clock, user + system).
+-- A new request table per call, as a real caller makes.
 -- Wall time: laws.core.monotonic when the core has it, else `date` (two calls).
 local http = require "laws.http"
 local core = require "laws.core"

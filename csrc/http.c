@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #define POOL_MAX 8
 #define KEEP_BUF 65536 /* a pooled handle keeps response buffers up to this size */
 
@@ -54,6 +56,7 @@ int laws_buf_append(laws_buf *b, const char *s, size_t n) {
 }
 
 void laws_http_buf_free(laws_buf *b) {
+  if (b->p != NULL) OPENSSL_cleanse(b->p, b->len);
   free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
@@ -145,7 +148,11 @@ static int acquire(laws_http_session *s, laws_http_xfer *x) {
   return 0;
 }
 
+/* A response may carry credentials (STS, instance metadata): wipe it before the buffer is kept
+ * for the next transfer or freed. */
 static void keep_or_free(laws_buf *b) {
+  if (b->p != NULL) OPENSSL_cleanse(b->p, b->len);
+  b->len = 0;
   if (b->cap > KEEP_BUF) laws_http_buf_free(b);
 }
 
@@ -390,7 +397,13 @@ void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
 void laws_http_xfer_cleanup(laws_http_xfer *x) {
   if (x->easy != NULL) release(x->session, x);
   x->easy = NULL;
-  free(x->hdrs); /* one block, see build_headers */
+  if (x->hdrs != NULL) {
+    /* one block (see build_headers) holding X-Amz-Security-Token and Authorization: wipe it */
+    struct curl_slist *last = x->hdrs;
+    while (last->next != NULL) last = last->next;
+    OPENSSL_cleanse(x->hdrs, (size_t)(last->data + strlen(last->data) + 1 - (char *)x->hdrs));
+    free(x->hdrs);
+  }
   x->hdrs = NULL;
   laws_http_buf_free(&x->head);
   laws_http_buf_free(&x->body);
