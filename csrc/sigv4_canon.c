@@ -137,29 +137,32 @@ static void encode_path(laws_buf *out, const char *p, size_t len, int double_enc
 }
 
 void laws_canon_path(laws_buf *out, const char *path, size_t len, int normalize, int double_encode) {
-  size_t segs[256][2], n = 0, i = 0, s;
+  size_t i = 0, s, base = out->len;
   int trailing = 0;
   if (len == 0) { laws_buf_addc(out, '/'); return; }
   if (!normalize) { encode_path(out, path, len, double_encode); return; }
-  /* RFC 3986 remove_dot_segments, plus empty segments collapsed ("//" -> "/"). A path with
-   * more segments than the stack holds is signed as is rather than truncated. */
-  while (i <= len) {
+  /* RFC 3986 remove_dot_segments plus empty segments collapsed ("//" -> "/"), written
+   * straight to out: ".." cuts out back to the previous segment. */
+  laws_buf_addc(out, '/');
+  while (i <= len && !out->oom) {
     for (s = i; i < len && path[i] != '/'; i++) {}
-    if (i - s == 0) { trailing = s > 0; }
-    else if (i - s == 1 && path[s] == '.') { trailing = 1; }
-    else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') { if (n) n--; trailing = 1; }
-    else {
-      if (n == sizeof segs / sizeof segs[0]) { encode_path(out, path, len, double_encode); return; }
-      segs[n][0] = s; segs[n][1] = i - s; n++; trailing = 0;
+    if (i - s == 0) {
+      trailing = s > 0;
+    } else if (i - s == 1 && path[s] == '.') {
+      trailing = 1;
+    } else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') {
+      while (out->len > base + 1 && out->p[out->len - 1] != '/') out->len--;
+      if (out->len > base + 1) out->len--; /* the '/' before the removed segment */
+      out->p[out->len] = '\0';
+      trailing = 1;
+    } else {
+      if (out->len > base + 1) laws_buf_addc(out, '/');
+      encode_path(out, path + s, i - s, double_encode);
+      trailing = 0;
     }
     i++;
   }
-  laws_buf_addc(out, '/');
-  for (i = 0; i < n; i++) {
-    if (i) laws_buf_addc(out, '/');
-    encode_path(out, path + segs[i][0], segs[i][1], double_encode);
-  }
-  if (n && trailing) laws_buf_addc(out, '/');
+  if (trailing && out->len > base + 1) laws_buf_addc(out, '/');
 }
 
 /* Decodes %XX (an invalid escape stays literal) and re-encodes with the unreserved set. */

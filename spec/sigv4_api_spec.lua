@@ -143,6 +143,18 @@ describe("laws.sigv4.sign", function()
 end)
 
 describe("laws.sigv4.presign", function()
+  it("equals sign{presign = true}.url, which adds no Authorization header", function()
+    local r = req{ headers = { ["X-Amz-Date"] = "19990101T000000Z", Accept = "*/*" } }
+    local url, d = sigv4.presign(r, creds(), opts{ expires = 120 })
+    local signed, d2 = sigv4.sign(r, creds(), opts{ presign = true, expires = 120 })
+    assert.are.equal(url, signed.url)
+    assert.are.equal(d.signature, d2.signature)
+    assert.is_nil(signed.headers.Authorization)
+    assert.is_nil(signed.headers["X-Amz-Date"], "the date lives in the query; the stale header is dropped")
+    assert.are.equal("*/*", signed.headers.Accept)
+    assert.matches("&X%-Amz%-SignedHeaders=accept%%3Bhost&", url)
+  end)
+
   it("puts the signature in the query, keeping the existing query", function()
     local url = sigv4.presign(req{ url = "https://example.amazonaws.com/p?b=2&a=1" },
       creds{ session_token = TOKEN }, opts{ expires = 60 })
