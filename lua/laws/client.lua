@@ -59,6 +59,12 @@ local Client = {}
 M.Client = Client
 local retry_opts
 
+local function unknown_op(self, name)
+  local hint = model.closest(tostring(name), self.model.names, 3)
+  return "laws.client: " .. self.service .. " has no operation '" .. tostring(name) .. "' (closest: "
+    .. table.concat(hint, ", ") .. ")"
+end
+
 local function op_function(name)
   return function(self, params, opts) return self:call(name, params, opts) end
 end
@@ -74,7 +80,7 @@ local meta = {
       return f
     end
     if type(k) == "string" and k:match("^%u") then
-      return function() self:call(k) end  -- raises naming the closest operations
+      return function() error(unknown_op(self, k), 2) end  -- client:Typo(...) names the closest operations
     end
   end,
   __tostring = function(self) return "laws.client(" .. self.service .. ", " .. self.region .. ")" end,
@@ -213,11 +219,7 @@ end
 function Client:call(opname, params, call_opts)
   if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
   local op = type(opname) == "string" and self.model.ops[opname]
-  if not op then
-    local hint = model.closest(tostring(opname), self.model.names, 3)
-    error("laws.client: " .. self.service .. " has no operation '" .. tostring(opname) .. "' (closest: "
-          .. table.concat(hint, ", ") .. ")", 2)
-  end
+  if not op then error(unknown_op(self, opname), 2) end
   if params == nil then params = {} end
   if type(params) ~= "table" then error("laws.client: " .. opname .. ": params must be a table, got " .. type(params), 2) end
   call_opts = call_opts or {}
