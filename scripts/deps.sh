@@ -3,7 +3,7 @@
 # Never installs luajit / libluajit-5.1-dev: they conflict with nginx's lua module (luajit2).
 set -e
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libcurl4-openssl-dev libssl-dev ca-certificates
-lua-cjson lua-expat lua-busted lua-check openssl curl procps"
+lua-cjson lua-expat lua-busted lua-check lua-luv openssl curl procps"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -195,9 +195,11 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   local headers = {}
   for k, v in pairs(req.headers) do headers[k] = v end
   headers["amz-sdk-request"] = sdk_request
-  local signed = require("laws.sigv4").sign(
-    { method = req.method, url = req.url, headers = headers, body = req.body }, creds,
-    { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+  local signed = { method = req.method, url = req.url, headers = headers, body = req.body }
+  if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
+    signed = require("laws.sigv4").sign(signed, creds,
+      { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+  end
   local res, terr = runtime.request({
     method = signed.method, url = signed.url, headers = signed.headers, body = signed.body,
     timeout = call_opts.timeout or self.timeout, connect_timeout = call_opts.connect_timeout or self.connect_timeout,
@@ -240,8 +242,9 @@ function Client:call(opname, params, call_opts)
   while true do
     local wait = rcall:before_attempt() or 0
     if wait > 0 then runtime.sleep(wait) end
-    local creds, cerr = self.credentials:get()
-    if not creds then
+    local creds, cerr = false, nil
+    if self.credentials then creds, cerr = self.credentials:get() end
+    if creds == nil then
       if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
       cerr.attempts = rcall.attempt
       return nil, cerr

@@ -1,0 +1,77 @@
+--- Driver of bench/40-async.sh (see there). Each measurement runs in its own process so peak
+-- memory and CPU time are those of that run alone.
+package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;" .. package.path
+package.cpath = (os.getenv("LAWS_BUILD") or "build") .. "/?.so;" .. package.cpath
+local proc = require "support.proc"
+local json = require "cjson"
+
+local flows = tonumber(os.getenv("ASYNC_FLOWS") or "10000")
+local in_flight = tonumber(os.getenv("ASYNC_IN_FLIGHT") or "200")
+local seq_flows = tonumber(os.getenv("ASYNC_SEQ_FLOWS") or "200")
+local lag_median = os.getenv("ASYNC_LAG_MEDIAN") or "0.1"
+local lag_p95 = os.getenv("ASYNC_LAG_P95") or "0.4"
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("*a")
+  p:close()
+  local line = out:match("(%b{})%s*$")
+  if not line then error("no result from: " .. cmd .. "\n" .. out) end
+  return json.decode(line)
+end
+
+local function standin()
+  return proc.start({ "python3", "spec/support/standin.py", "--lag-median", lag_median, "--lag-p95", lag_p95 },
+                    { name = "standin" })
+end
+
+local function stats(s)
+  local res = assert(require("laws.http").request{ url = "http://127.0.0.1:" .. s.port .. "/_standin/stats" })
+  return json.decode(res.body)
+end
+
+local build = os.getenv("LAWS_BUILD") or "build"
+local lua = ("LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;;' LUA_CPATH='%s/?.so;;' %s")
+  :format(build, arg[-1] or "lua5.4")
+print(("stand-in lag: median %s s, p95 %s s"):format(lag_median, lag_p95))
+
+-- 1. the stand-in alone: pre-signed GetCase replayed over keep-alive connections
+local s = standin()
+local cap = sh(("python3 spec/support/standin_load.py http://127.0.0.1:%d --conns 16 --seconds 4"):format(s.port))
+s.stop()
+print(("stand-in capacity alone: %.0f req/s (%d GetCase in %.1f s, 16 connections), server CPU %.0f us/request")
+  :format(cap.rps, cap.requests, cap.seconds, cap.server_cpu_us_per_request))
+
+-- 2. the flows, concurrent
+s = standin()
+local ep = "http://127.0.0.1:" .. s.port
+local st0 = stats(s)
+local a = sh(("%s bench/async_flows.lua async %s %d %d"):format(lua, ep, flows, in_flight))
+local st1 = stats(s)
+s.stop()
+local requests = st1.requests - st0.requests
+local per_flow_kb = (a.hwm_kb - a.rss0_kb) / flows
+local cpu_us = a.cpu / requests * 1e6
+local allowed = requests / cap.rps
+print(("async: %d flows (%d ok, %d failed) in %.2f s wall; %d requests, %.0f req/s; transfers in flight peak %d (limit %d)")
+  :format(flows, a.ok, a.failed, a.wall, requests, requests / a.wall, a.peak_transfers, a.limit))
+if a.failed > 0 then print("  first error: " .. a.error) end
+print(("  memory: peak RSS %.1f MB, %.1f MB over the start, %.2f KB per in-flight flow (target < 20)")
+  :format(a.hwm_kb / 1024, (a.hwm_kb - a.rss0_kb) / 1024, per_flow_kb))
+print(("  laws CPU: %.2f s, %.1f us per request (target < 50), all layers: signing, JSON, client, retry, async, libcurl")
+  :format(a.cpu, cpu_us))
+print(("  stand-in capacity allows %.2f s for these %d requests: wall is %.2fx of that (target <= 1.5)")
+  :format(allowed, requests, a.wall / allowed))
+
+-- 3. the same flows one after another
+s = standin()
+local q = sh(("%s bench/async_flows.lua seq http://127.0.0.1:%d %d"):format(lua, s.port, seq_flows))
+s.stop()
+local per = q.wall / q.flows
+print(("sequential: %d flows in %.2f s (%.1f ms per flow, %d failed); %d flows that way: %.0f s -> async speed-up %.0fx")
+  :format(q.flows, q.wall, per * 1e3, q.failed, flows, per * flows, per * flows / a.wall))
+local verdict = {}
+verdict[#verdict + 1] = per_flow_kb < 20 and "memory ok" or "memory OVER target"
+verdict[#verdict + 1] = cpu_us < 50 and "cpu ok" or "cpu OVER target"
+verdict[#verdict + 1] = a.wall / allowed <= 1.5 and "wall ok" or "wall OVER target"
+print("targets: " .. table.concat(verdict, ", "))

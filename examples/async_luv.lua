@@ -1,0 +1,100 @@
+--- laws.async inside an existing libuv event loop (luv): the loop owns the waiting, laws only
+-- says which sockets to watch (async.fds()) and when to come back (async.timeout()); every
+-- event calls async.step(0), which never blocks. The same pattern fits epoll, select or any
+-- reactor with "watch this fd" and "call me in N ms".
+--
+--   lua5.4 examples/async_luv.lua [endpoint]     (no endpoint: starts the local stand-in)
+--
+-- attach(uv, async) is also used by spec/async_luv_spec.lua.
+local M = {}
+
+--- Drive laws.async from uv's loop. Returns { sync = fn, close = fn }; call sync() after
+-- spawning tasks from outside a uv callback, so the loop learns about new sockets or timers.
+function M.attach(uv, async)
+  local polls = {}          -- fd -> { handle, id, events }
+  local timer = uv.new_timer()
+  local sync
+
+  local function turn()
+    async.step(0)
+    sync()
+  end
+
+  function sync()
+    local want = {}
+    for _, f in ipairs(async.fds()) do want[f.fd] = f end
+    -- stop stale watchers first: an fd number may now belong to a new connection
+    for fd, p in pairs(polls) do
+      local f = want[fd]
+      if not f or f.id ~= p.id then
+        p.handle:stop()
+        p.handle:close()
+        polls[fd] = nil
+      end
+    end
+    for fd, f in pairs(want) do
+      local ev = (f.read and "r" or "") .. (f.write and "w" or "")
+      local p = polls[fd]
+      if not p then
+        p = { handle = uv.new_socket_poll(fd), id = f.id }
+        polls[fd] = p
+      end
+      if p.events ~= ev and ev ~= "" then
+        p.handle:start(ev, turn)
+        p.events = ev
+      end
+    end
+    timer:stop()
+    local to = async.timeout()
+    if to then timer:start(math.ceil(to * 1000), 0, turn) end
+  end
+
+  local function close()
+    for fd, p in pairs(polls) do p.handle:stop(); p.handle:close(); polls[fd] = nil end
+    timer:stop()
+    timer:close()
+  end
+
+  sync()
+  return { sync = sync, close = close }
+end
+
+local function main(endpoint)
+  package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;" .. package.path
+  package.cpath = "build/?.so;" .. package.cpath
+  local uv = require "luv"
+  local async = require "laws.async"
+  local flows = require "async_flows"
+  local srv
+  if not endpoint then
+    srv = require("support.proc").start({ "python3", "spec/support/standin.py", "--lag", "0.3" }, { name = "standin" })
+    endpoint = "http://127.0.0.1:" .. srv.port
+  end
+  local c = flows.client(endpoint)
+  local d, t, f = flows.setup(c)       -- blocking: no task yet
+  local done, t0 = 0, uv.hrtime()
+  for i = 1, 50 do
+    async.spawn(function()
+      local id, err = flows.flow(c, d, t, f, i)
+      done = done + 1
+      print(("flow %2d: %s"):format(i, id and ("case " .. id .. " visible") or tostring(err)))
+    end)
+  end
+  -- the application's own uv work goes on meanwhile
+  local ticks = 0
+  local tick = uv.new_timer()
+  tick:start(100, 100, function() ticks = ticks + 1 end)
+  local glue = M.attach(uv, async)
+  local check = uv.new_check()
+  check:start(function()
+    if async.stats().tasks == 0 then tick:stop(); check:stop(); glue.close(); tick:close(); check:close() end
+  end)
+  uv.run()
+  print(("%d flows in %.2f s inside uv's loop; the app's 100 ms timer ticked %d times meanwhile")
+    :format(done, (uv.hrtime() - t0) / 1e9, ticks))
+  if srv then srv.stop() end
+end
+
+if arg and arg[0] and arg[0]:match("async_luv%.lua$") then main(arg[1]) end
+
+return M

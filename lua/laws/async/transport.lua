@@ -1,0 +1,113 @@
+--- laws.async.transport: runtime.request inside a task, on the libcurl multi driver.
+-- One multi handle per process: connections and DNS cache are shared by every task.
+-- Transfers in flight are limited per key (the client's http session, or opts.limit_key);
+-- beyond the limit a task queues, and a finishing transfer hands its slot to the next one.
+local core = require "laws.core"
+
+local M = {}
+M.default_limit = 256   -- per key, when neither set_limit nor opts.max_in_flight says otherwise
+
+local limits = setmetatable({}, { __mode = "k" })
+local DEFAULT_KEY = {}
+local inst
+
+function M.set_limit(key, n)
+  if key == nil then M.default_limit = n else limits[key] = n end
+end
+
+local T = {}
+T.__index = T
+
+-- Transport errors come from the http binding as laws.errors values (laws.http installs the
+-- metatable); loading laws.http here makes sure it is there before the first transfer.
+require "laws.http"
+
+local function new(sched)
+  return setmetatable({
+    sched = sched, multi = core.multi_new(),
+    waiting = {},                                   -- transfer id -> { task, token, key }
+    inflight = setmetatable({}, { __mode = "k" }),  -- key -> transfers in flight
+    queues = setmetatable({}, { __mode = "k" }),    -- key -> { head, tail, [i] = entry }
+    nactive = 0, nqueued = 0,
+  }, T)
+end
+
+function M.get(sched)
+  inst = inst or new(sched)
+  return inst
+end
+
+-- A slot of `key` is free: give it to the first live queued task, or count it back.
+function T:release(key)
+  local q = self.queues[key]
+  while q and q.head <= q.tail do
+    local e = q[q.head]
+    q[q.head] = nil
+    q.head = q.head + 1
+    if not e.dead then
+      self.nqueued = self.nqueued - 1
+      e.dead = true
+      if self.sched._wake(e[1], e[2], true) then return end
+    end
+  end
+  self.inflight[key] = self.inflight[key] - 1
+end
+
+--- Send req from task t; t yields until the response. Returns res or nil, err.
+function T:request(t, req, opts)
+  local sched = self.sched
+  local key = opts and (opts.limit_key or opts.session) or DEFAULT_KEY
+  local limit = opts and opts.max_in_flight or limits[key] or M.default_limit
+  local n = self.inflight[key] or 0
+  if n >= limit then
+    local q = self.queues[key]
+    if not q then q = { head = 1, tail = 0 }; self.queues[key] = q end
+    local e = { t, t.token + 1 }
+    q.tail = q.tail + 1
+    q[q.tail] = e
+    self.nqueued = self.nqueued + 1
+    -- woken by release() with the slot already ours
+    sched._block(t, function() if not e.dead then e.dead = true; self.nqueued = self.nqueued - 1 end end)
+  else
+    self.inflight[key] = n + 1
+  end
+  local id, info = self.multi:submit(req, opts and opts.session)
+  if not id then
+    self:release(key)
+    return nil, info
+  end
+  self.waiting[id] = { t, t.token + 1, key }
+  self.nactive = self.nactive + 1
+  return sched._block(t, function()
+    -- cancelled: the transfer leaves the multi handle now, its slot goes to the next task
+    self.multi:cancel(id)
+    self.waiting[id] = nil
+    self.nactive = self.nactive - 1
+    self:release(key)
+  end)
+end
+
+--- Wait at most `wait` seconds for transfer events; wake the tasks whose transfer ended.
+function T:poll(wait)
+  local multi = self.multi
+  multi:poll(wait)
+  while true do
+    local id, res, info = multi:done()
+    if not id then break end
+    local w = self.waiting[id]
+    if w then
+      self.waiting[id] = nil
+      self.nactive = self.nactive - 1
+      self:release(w[3])
+      if res then self.sched._wake(w[1], w[2], res)
+      else self.sched._wake(w[1], w[2], nil, info) end
+    end
+  end
+end
+
+function T:pending() return self.nactive + self.nqueued end
+function T:counts() return self.nactive, self.nqueued end
+function T:timeout() return self.multi:timeout() end
+function T:fds() return self.multi:fds() end
+
+return M

@@ -1,0 +1,226 @@
+-- laws.async scheduler: tasks, timers, wait/gather, errors, cancellation, deadlines, step().
+-- No network here: sleeps are timers, so every figure is about the scheduler itself.
+local async = require "laws.async"
+local runtime = require "laws.runtime"
+local core = require "laws.core"
+
+describe("laws.async scheduler", function()
+  it("uses the C monotonic clock (not CPU time) for its timers", function()
+    assert.is_function(core.monotonic)
+    local a = runtime.now()
+    core.sleep(0.02)
+    assert.is_true(runtime.now() - a >= 0.019)
+  end)
+
+  it("run returns the task's results after its children end", function()
+    local log = {}
+    local r, e = async.run(function(x)
+      async.spawn(function() async.sleep(0.03); log[#log + 1] = "child" end)
+      log[#log + 1] = "parent"
+      return x * 2, "second"
+    end, 21)
+    assert.equal(42, r)
+    assert.equal("second", e)
+    assert.same({ "parent", "child" }, log)
+  end)
+
+  it("fires timers in deadline order, overlapping the sleeps", function()
+    local order = {}
+    local t0 = runtime.now()
+    async.run(function()
+      for _, d in ipairs({ 0.06, 0.02, 0.04, 0.0 }) do
+        async.spawn(function() runtime.sleep(d); order[#order + 1] = d end)
+      end
+    end)
+    local wall = runtime.now() - t0
+    assert.same({ 0.0, 0.02, 0.04, 0.06 }, order)
+    assert.is_true(wall >= 0.059, "slept at least the longest timer")
+    assert.is_true(wall < 0.5, "sleeps overlapped (wall " .. wall .. ")")
+  end)
+
+  it("runtime.sleep inside a task yields; outside it blocks as before", function()
+    local ran_between = false
+    async.run(function()
+      local a = async.spawn(function() runtime.sleep(0.05) end)
+      async.spawn(function() ran_between = true end)
+      async.wait(a)
+    end)
+    assert.is_true(ran_between)
+    local t0 = runtime.now()
+    runtime.sleep(0.02)
+    assert.is_true(runtime.now() - t0 >= 0.019)
+  end)
+
+  it("wait and gather return results and errors per task", function()
+    local res, errs = async.run(function()
+      local ts = {}
+      for i = 1, 5 do
+        ts[i] = async.spawn(function()
+          async.sleep(0.001 * (6 - i))
+          if i == 3 then return nil, "no" end
+          return i * 10
+        end)
+      end
+      return async.gather(ts)
+    end)
+    assert.same({ 10, 20, nil, 40, 50 }, res)
+    assert.equal("no", errs[3])
+    assert.is_nil(errs[1])
+  end)
+
+  it("wait from outside any task drives the scheduler", function()
+    local t = async.spawn(function() async.sleep(0.01); return "done" end)
+    assert.equal("done", async.wait(t))
+  end)
+
+  it("a task that raises ends with TASK_ERROR; the others carry on", function()
+    local finished = 0
+    local bad
+    async.run(function()
+      bad = async.spawn(function() async.sleep(0.01); error("boom") end)
+      for _ = 1, 10 do
+        async.spawn(function() async.sleep(0.02); finished = finished + 1 end)
+      end
+    end)
+    assert.equal(10, finished)
+    local r, err = async.wait(bad)
+    assert.is_nil(r)
+    assert.equal("TASK_ERROR", err.code)
+    assert.matches("boom", err.message)
+    assert.matches("traceback", err.message)
+  end)
+
+  it("cancel drops a sleeping task; wait returns CANCELLED and its timer never fires", function()
+    local woke = false
+    local r, err
+    async.run(function()
+      local t = async.spawn(function() async.sleep(0.05); woke = true end)
+      async.sleep(0.01)
+      assert.is_true(t:cancel())
+      assert.is_false(t:cancel())
+      r, err = async.wait(t)
+    end)
+    assert.is_false(woke)
+    assert.is_nil(r)
+    assert.equal("CANCELLED", err.code)
+    assert.equal(0, async.stats().timers)
+  end)
+
+  it("a task can cancel itself", function()
+    local after = false
+    local t
+    t = async.spawn(function()
+      async.sleep(0.001)
+      t:cancel()
+      after = true
+    end)
+    local r, err = async.wait(t)
+    assert.is_nil(r)
+    assert.equal("CANCELLED", err.code)
+    assert.is_false(after)
+  end)
+
+  it("runs a cancelled task's to-be-closed variables (Lua 5.4)", function()
+    if not coroutine.close then return end
+    local closed = false
+    local chunk = load([[
+      local async, flag = ...
+      return async.spawn(function()
+        local guard <close> = setmetatable({}, { __close = function() flag.closed = true end })
+        async.sleep(10)
+      end)
+    ]])
+    local flag = {}
+    local t = chunk(async, flag)
+    async.step(0)
+    t:cancel()
+    closed = flag.closed
+    assert.is_true(closed)
+  end)
+
+  it("a deadline cancels a task with DEADLINE_EXCEEDED, on time", function()
+    local t0 = runtime.now()
+    local t = async.spawn(function() async.sleep(5) return "late" end):set_deadline(0.05)
+    local quick = async.spawn(function() async.sleep(0.01) return "ok" end):set_deadline(1)
+    local r, err = async.wait(t)
+    local wall = runtime.now() - t0
+    assert.is_nil(r)
+    assert.equal("DEADLINE_EXCEEDED", err.code)
+    assert.is_true(wall >= 0.049 and wall < 0.5, "deadline wall " .. wall)
+    assert.equal("ok", async.wait(quick))
+  end)
+
+  it("a plain coroutine.yield inside a task lets the others run", function()
+    local log = {}
+    async.run(function()
+      async.spawn(function() log[#log + 1] = "a1"; coroutine.yield(); log[#log + 1] = "a2" end)
+      async.spawn(function() log[#log + 1] = "b1" end)
+    end)
+    assert.same({ "a1", "b1", "a2" }, log)
+  end)
+
+  it("step(max_wait) never blocks longer than asked", function()
+    local t = async.spawn(function() async.sleep(0.3) end)
+    local worst = 0
+    for _ = 1, 5 do
+      local a = runtime.now()
+      async.step(0.02)
+      worst = math.max(worst, runtime.now() - a)
+    end
+    local a = runtime.now()
+    async.step(0)
+    local zero = runtime.now() - a
+    assert.is_true(worst < 0.02 + 0.015, "step(0.02) took " .. worst)
+    assert.is_true(zero < 0.01, "step(0) took " .. zero)
+    t:cancel()
+  end)
+
+  it("step returns early when a timer is due before max_wait", function()
+    local fired = false
+    async.spawn(function() async.sleep(0.01); fired = true end)
+    local a = runtime.now()
+    while not fired and runtime.now() - a < 1 do async.step(0.5) end
+    local took = runtime.now() - a
+    assert.is_true(fired)
+    assert.is_true(took < 0.2, "took " .. took)
+  end)
+
+  it("an idle wait uses no CPU (no busy waiting)", function()
+    local c0, w0 = os.clock(), runtime.now()
+    async.run(function()
+      for _ = 1, 3 do async.spawn(function() async.sleep(0.3) end) end
+    end)
+    local cpu, wall = os.clock() - c0, runtime.now() - w0
+    assert.is_true(wall >= 0.29)
+    assert.is_true(cpu < 0.03, ("CPU %.4f s over a %.3f s idle wait"):format(cpu, wall))
+  end)
+
+  it("timeout() reports the next timer for external loops", function()
+    assert.is_nil(async.timeout())
+    local t = async.spawn(function() async.sleep(0.2) end)
+    assert.equal(0, async.timeout())  -- ready to start
+    async.step(0)
+    local to = async.timeout()
+    assert.is_true(to > 0.1 and to <= 0.2, "timeout " .. tostring(to))
+    t:cancel()
+    assert.is_nil(async.timeout())
+  end)
+
+  it("detects a deadlock instead of hanging", function()
+    local a, b
+    a = async.spawn(function() async.sleep(0); return async.wait(b) end)
+    b = async.spawn(function() async.sleep(0); return async.wait(a) end)
+    assert.has_error(function() async.wait(a) end)
+    a:cancel(); b:cancel()
+  end)
+
+  it("raises on misuse, naming the argument", function()
+    assert.has_error(function() async.spawn(42) end, "bad argument #1 to 'spawn' (function expected, got number)")
+    assert.has_error(function() async.wait({}) end)
+    assert.has_error(function() async.step(-1) end)
+    assert.has_error(function() async.gather("x") end)
+    local r, err = async.run(function() async.step(0) end)
+    assert.is_nil(r)
+    assert.matches("called from inside a task", err.message)
+  end)
+end)
