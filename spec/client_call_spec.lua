@@ -250,6 +250,26 @@ describe("the call loop", function()
     assert.equal(rec.sleeps[1], seen[1][2].delay)
   end)
 
+  it("sends operations AWS serves without auth unsigned, without asking for credentials", function()
+    rec = fake.script{ { status = 200, body = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+      .. "<Credentials><AccessKeyId>ASIA2</AccessKeyId></Credentials></AssumeRoleWithWebIdentityResult>"
+      .. "</AssumeRoleWithWebIdentityResponse>" } }
+    local asked = 0
+    local c = fake.client("sts", { credentials = function() asked = asked + 1; return fake.creds end })
+    local r = assert(c:AssumeRoleWithWebIdentity{ RoleArn = "arn:aws:iam::1:role/r", RoleSessionName = "s",
+                                                  WebIdentityToken = "jwt" })
+    assert.equal("ASIA2", r.Credentials.AccessKeyId)
+    assert.equal(0, asked)
+    assert.is_nil(fake.header(rec.sent[1], "Authorization"))
+    assert.equal(0, #rec.signs)
+    assert(c:GetCallerIdentity{})
+    assert.equal(1, asked)
+    assert.is_string(fake.header(rec.sent[2], "Authorization"))
+    local anon = fake.client("sts", { credentials = false })
+    assert(anon:GetCallerIdentity{})
+    assert.is_nil(fake.header(rec.sent[3], "Authorization"))
+  end)
+
   it("returns a credentials error without sending", function()
     rec = fake.script{ OK }
     local none = function() return nil, require("laws.errors").new{ code = "CredentialsNotFound", message = "none" } end

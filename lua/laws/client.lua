@@ -242,8 +242,9 @@ function Client:call(opname, params, call_opts)
   while true do
     local wait = rcall:before_attempt() or 0
     if wait > 0 then runtime.sleep(wait) end
+    -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
     local creds, cerr = false, nil
-    if self.credentials then creds, cerr = self.credentials:get() end
+    if self.credentials and not op.unsigned then creds, cerr = self.credentials:get() end
     if creds == nil then
       if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
       cerr.attempts = rcall.attempt
