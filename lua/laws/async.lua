@@ -93,6 +93,7 @@ local function resume(t)
   local args = t.args
   t.args = nil
   t.status = "running"
+  t.on_cancel = nil  -- whatever it held while ready (a transfer slot) its own code owns now
   local r = pack(coroutine.resume(t.co, unpack(args, 1, args.n)))
   if t.status == "done" then return end
   if coroutine.status(t.co) == "dead" then
@@ -302,6 +303,7 @@ end
 
 --- Sleep inside a task: a timer, not a blocking call.
 function M.sleep(s)
+  if type(s) ~= "number" then error("bad argument #1 to 'sleep' (number expected, got " .. type(s) .. ")", 2) end
   local t = current_task()
   if not t then return base_sleep(s) end
   if s ~= s or s <= 0 then s = 0 end
@@ -311,8 +313,8 @@ function M.sleep(s)
   block(t, function() timers:cancel(e) end)
 end
 
---- For external event loops: seconds until step() should be called again (0: now),
--- or nil when nothing is pending.
+--- For external event loops: seconds until step() should be called again (0: now), or
+-- nil when no timer is needed (nothing pending, or transfers that wait on fds() only).
 function M.timeout()
   if rhead <= rtail then return 0 end
   local w
