@@ -36,7 +36,7 @@ int laws_buf_append(laws_buf *b, const char *s, size_t n) {
   return 0;
 }
 
-void laws_buf_free(laws_buf *b) {
+void laws_http_buf_free(laws_buf *b) {
   free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
@@ -142,26 +142,29 @@ static int ows(char c) { return c == ' ' || c == '\t'; }
 /* Keeps the headers of the last response only: a status line (after 100 Continue, or a proxy's
  * CONNECT answer) starts over. Names are lower-cased; values trimmed of surrounding space. */
 static size_t on_header(char *p, size_t size, size_t n, void *ud) {
-  laws_http_xfer *x = ud;
-  size_t len = size * n, i, k;
+  return laws_http_header_line(ud, p, size * n);
+}
+
+size_t laws_http_header_line(laws_http_xfer *x, const char *p, size_t n) {
+  size_t len = n, i, k;
   while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n')) len--;
   if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
     x->head.len = 0;
     x->nhead = 0;
-    return size * n;
+    return n;
   }
-  if (len == 0) return size * n;
+  if (len == 0 || memchr(p, '\0', len) != NULL) return n; /* NUL would break the name\0value\0 list */
   if (ows(p[0])) {
     /* obsolete line folding: continue the previous value, joined by one space */
-    if (x->nhead == 0) return size * n;
+    if (x->nhead == 0) return n;
     for (i = 0; i < len && ows(p[i]); i++) {}
     x->head.len--; /* drop the previous value's NUL */
     if (laws_buf_append(&x->head, " ", 1) || laws_buf_append(&x->head, p + i, len - i) ||
         laws_buf_append(&x->head, "", 1)) goto oom;
-    return size * n;
+    return n;
   }
   for (k = 0; k < len && p[k] != ':'; k++) {}
-  if (k == len || k == 0) return size * n; /* not a header line: ignore */
+  if (k == len || k == 0) return n; /* not a header line: ignore */
   i = x->head.len;
   if (laws_buf_append(&x->head, p, k) || laws_buf_append(&x->head, "", 1)) goto oom;
   for (; i < x->head.len; i++) x->head.p[i] = (char)tolower((unsigned char)x->head.p[i]);
@@ -169,7 +172,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   while (len > k && ows(p[len - 1])) len--;
   if (laws_buf_append(&x->head, p + k, len - k) || laws_buf_append(&x->head, "", 1)) goto oom;
   x->nhead++;
-  return size * n;
+  return n;
 oom:
   x->oom = 1;
   return 0;
@@ -233,7 +236,11 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   SET(CURLOPT_SHARE, s->share);
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_WRITEFUNCTION, on_body);
@@ -307,8 +314,8 @@ void laws_http_xfer_cleanup(laws_http_xfer *x) {
   x->easy = NULL;
   curl_slist_free_all(x->hdrs);
   x->hdrs = NULL;
-  laws_buf_free(&x->head);
-  laws_buf_free(&x->body);
+  laws_http_buf_free(&x->head);
+  laws_http_buf_free(&x->body);
 }
 
 void laws_http_perform(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req,

@@ -23,7 +23,7 @@ typedef struct laws_buf {
 } laws_buf;
 
 int laws_buf_append(laws_buf *b, const char *s, size_t n); /* 0 ok, -1 out of memory */
-void laws_buf_free(laws_buf *b);
+void laws_http_buf_free(laws_buf *b);
 
 /* A session: a curl share (DNS cache, TLS sessions, connection cache) and a small pool of idle
  * easy handles. Single-threaded: use it from the thread that made it. It must outlive every
@@ -76,8 +76,13 @@ void laws_http_xfer_cleanup(laws_http_xfer *x);
 void laws_http_perform(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req,
                        laws_http_res *res);
 
-/* "COULDNT_CONNECT" for CURLE_COULDNT_CONNECT; "CURLE_<n>" style fallback for unknown codes
- * is written as "UNKNOWN". Never NULL. */
+/* libcurl's header callback: takes one header line of the response ("Name: value\r\n", a status
+ * line, an obs-fold continuation) into x->head. Returns n, or 0 when out of memory. Exposed for
+ * the fuzz target. */
+size_t laws_http_header_line(laws_http_xfer *x, const char *p, size_t n);
+
+/* "COULDNT_CONNECT" for CURLE_COULDNT_CONNECT; "UNKNOWN" for a code this libcurl version does
+ * not name. Never NULL. */
 const char *laws_http_code_name(CURLcode c);
 
 /* Connections the session's share has opened so far (CURLINFO_NUM_CONNECTS summed). */

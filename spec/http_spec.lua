@@ -116,6 +116,19 @@ describe("laws.http.request", function()
     assert.are.equal("/echo?Action=GetCallerIdentity&Version=2011-06-15", e.path)
   end)
 
+  it("sends a given Content-Length once", function()
+    local e = echo{ method = "POST", body = "1234567", headers = { ["Content-Length"] = "7" } }
+    local _, by = wire(e)
+    assert.are.same({ "7" }, by["content-length"])
+    assert.are.equal("1234567", e.body)
+  end)
+
+  it("sends a body with GET when one is given", function()
+    local e = echo{ method = "GET", body = "q" }
+    assert.are.equal("GET", e.method)
+    assert.are.equal("q", e.body)
+  end)
+
   it("supports GET, HEAD, DELETE, PATCH", function()
     assert.are.equal("GET", (echo{ method = "GET" }).method)
     assert.are.equal("DELETE", (echo{ method = "DELETE" }).method)
@@ -188,6 +201,24 @@ describe("keep-alive", function()
     for _ = 1, 10 do assert(get("/echo")) end
     assert.are.equal(before, stats(s).connections)
     assert.are.equal(c0, s:connects())
+  end)
+
+  it("reuses TLS connections too", function()
+    local s = http.session{ ca_file = cert }
+    for _ = 1, 5 do assert.are.equal(200, (assert(s:request{ url = "https://localhost:" .. tls_port .. "/echo" })).status) end
+    assert.are.equal(1, s:connects())
+    s:close()
+  end)
+
+  it("a session keeps working after a failed request", function()
+    local s = http.session()
+    local res, err = s:request{ url = base .. "/slow?s=2", timeout = 0.2 }
+    assert.is_nil(res)
+    assert.are.equal("OPERATION_TIMEDOUT", err.code)
+    assert.are.equal(200, (assert(s:request{ url = base .. "/echo" })).status)
+    assert.is_nil((s:request{ url = base .. "/reset" }))
+    assert.are.equal(200, (assert(s:request{ url = base .. "/echo" })).status)
+    s:close()
   end)
 
   it("two sessions do not share connections", function()
@@ -263,6 +294,24 @@ describe("transport errors", function()
 
   it("connection reset mid-response: RECV_ERROR", function()
     fails("RECV_ERROR", { url = base .. "/reset-mid" })
+  end)
+
+  it("a malformed url: URL_MALFORMAT, returned not raised", function()
+    fails("URL_MALFORMAT", { url = "http://[::1/" })
+  end)
+
+  it("other schemes are refused: UNSUPPORTED_PROTOCOL", function()
+    fails("UNSUPPORTED_PROTOCOL", { url = "file:///etc/passwd" })
+  end)
+
+  it("never echoes header values (credentials) in the error", function()
+    local secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    local err = fails("COULDNT_CONNECT", { url = "http://127.0.0.1:1/", headers = {
+      Authorization = "AWS4-HMAC-SHA256 Signature=" .. secret, ["X-Amz-Security-Token"] = secret } })
+    for k, v in pairs(err) do
+      assert.is_nil(tostring(v):find(secret, 1, true), k)
+    end
+    assert.is_nil(tostring(err):find(secret, 1, true))
   end)
 
   it("a missing CA file: SSL_CACERT_BADFILE", function()

@@ -46,9 +46,9 @@ local function uuid4()
     f:close()
   end
   local bytes = { b:byte(1, 16) }
-  bytes[7] = (bytes[7] & 0x0F) | 0x40
-  bytes[9] = (bytes[9] & 0x3F) | 0x80
-  local hex = string.format(string.rep("%02x", 16), table.unpack(bytes))
+  bytes[7] = bytes[7] % 16 + 0x40   -- version 4
+  bytes[9] = bytes[9] % 64 + 0x80   -- RFC 4122 variant
+  local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
   return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
 end
 M.uuid4 = uuid4
@@ -162,16 +162,18 @@ end
 local function response_error(self, res)
   local f = self.proto.parse_error(res)
   local code = f.code
-  if not code then
-    -- No code in the answer: the operation's modelled error for this status, if unique.
+  if not code and not (res.body or ""):find("%S") then
+    -- An empty answer: the service's modelled error for this status, if exactly one.
     local found
     for name, sh in pairs(self.model.errors) do
       if type(sh.error) == "table" and sh.error.httpStatusCode == res.status and name == sh.name then
         found = found == nil and name or false
       end
     end
-    code = found or ("HTTP" .. tostring(res.status))
+    code = found or nil
   end
+  -- Not from the service proper (a proxy's HTML page, a cut-off body): name it by status.
+  code = code or ("HTTP" .. tostring(res.status))
   local e = errors.new{ code = code, message = f.message or ("HTTP status " .. tostring(res.status)),
                         status = res.status, request_id = f.request_id, headers = res.headers or {} }
   local sh = self.model.errors[code]
@@ -187,9 +189,11 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   local headers = {}
   for k, v in pairs(req.headers) do headers[k] = v end
   headers["amz-sdk-request"] = sdk_request
-  local signed = require("laws.sigv4").sign(
-    { method = req.method, url = req.url, headers = headers, body = req.body }, creds,
-    { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+  local signed = { method = req.method, url = req.url, headers = headers, body = req.body }
+  if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
+    signed = require("laws.sigv4").sign(signed, creds,
+      { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+  end
   local res, terr = runtime.request({
     method = signed.method, url = signed.url, headers = signed.headers, body = signed.body,
     timeout = call_opts.timeout or self.timeout, connect_timeout = call_opts.connect_timeout or self.connect_timeout,
@@ -240,8 +244,9 @@ function Client:call(opname, params, call_opts)
   while true do
     local wait = rcall:before_attempt() or 0
     if wait > 0 then runtime.sleep(wait) end
-    local creds, cerr = self.credentials:get()
-    if not creds then
+    local creds, cerr = false, nil
+    if self.credentials then creds, cerr = self.credentials:get() end
+    if creds == nil then
       if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
       cerr.attempts = rcall.attempt
       return nil, cerr

@@ -1,55 +1,297 @@
---- Credential providers (minimal first version: explicit and environment).
+--- Credential providers: where laws finds keys, how it caches and refreshes them.
 -- Interface every provider keeps (the client relies on it):
 --   provider:get() -> creds | nil, err
 --   creds = { access_key_id, secret_access_key, session_token?, expiration? (epoch s) }
+-- A provider that is simply not configured answers err.code "CredentialsNotFound" (it
+-- declines, and a chain moves on); any other error stops a chain, as in the AWS SDKs.
+-- Each provider module (lua/laws/credentials/*.lua) returns a constructor; they are
+-- loaded on first use.
 local errors = require "laws.errors"
+local runtime = require "laws.runtime"
 
 local M = {}
+
+local function trim_id(id)
+  if #id <= 8 then return "****" end
+  return id:sub(1, 4) .. "****" .. id:sub(-4)
+end
+
+--- Epoch seconds from an ISO-8601 / RFC 3339 time ("2026-11-26T12:00:00Z", offsets,
+-- fractions) or a number; nil when it cannot be read.
+function M.parse_time(v)
+  if type(v) == "number" then return v end
+  if type(v) ~= "string" then return nil end
+  local y, mo, d, h, mi, s, frac, zone =
+    v:match("^%s*(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(%.?%d*)(.-)%s*$")
+  if not y then return tonumber(v) end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  local offset = 0
+  if zone ~= "" and zone ~= "Z" and zone ~= "z" then
+    local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    offset = (tonumber(zh) * 3600 + tonumber(zm) * 60) * (sign == "+" and 1 or -1)
+  end
+  -- days from 1970-01-01 in the proleptic Gregorian calendar (no os.time: it is local time)
+  local floor = math.floor   -- no `//`: this file also runs on LuaJIT
+  local yy = mo <= 2 and y - 1 or y
+  local era = floor(yy / 400)
+  local yoe = yy - era * 400
+  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  local t = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - offset
+  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
+  return t
+end
+
+local function iso(t)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+end
+M.format_time = iso
+
+-- Credential values: plain fields (the signer reads them) behind a __tostring that never
+-- shows the secret key or the token.
+local Creds = {}
+Creds.__index = Creds
+Creds.__name = "laws.credentials"
+function Creds:__tostring()
+  return ("laws.credentials(%s%s%s%s)"):format(trim_id(self.access_key_id),
+    self.session_token and ", session token" or "",
+    self.expiration and (", expires " .. iso(self.expiration)) or "",
+    self.source and (", from " .. self.source) or "")
+end
+
+--- Validate and wrap a credentials table (a new table; secrets registered for redaction).
+-- Raises on a wrong shape: that is a programmer error in a user-supplied provider.
+function M.new(t, source, level)
+  if getmetatable(t) == Creds then return t end
+  if type(t) ~= "table" or type(t.access_key_id) ~= "string" or t.access_key_id == ""
+     or type(t.secret_access_key) ~= "string" or t.secret_access_key == "" then
+    error((source or "laws.credentials") .. ": credentials need access_key_id and secret_access_key strings",
+      level or 2)
+  end
+  if t.session_token ~= nil and type(t.session_token) ~= "string" then
+    error((source or "laws.credentials") .. ": session_token must be a string", level or 2)
+  end
+  local exp = t.expiration
+  if exp ~= nil then
+    exp = M.parse_time(exp)
+    if not exp then error((source or "laws.credentials") .. ": expiration must be epoch seconds or ISO-8601", level or 2) end
+  end
+  errors.register_secret(t.secret_access_key)
+  errors.register_secret(t.session_token)
+  local token = t.session_token
+  if token == "" then token = nil end
+  return setmetatable({ access_key_id = t.access_key_id, secret_access_key = t.secret_access_key,
+    session_token = token, expiration = exp, account_id = t.account_id,
+    source = t.source or source }, Creds)
+end
+
+function M.is_credentials(v) return getmetatable(v) == Creds end
+
+--- A "not configured here" answer: the chain notes the reason and tries the next provider.
+function M.decline(provider, reason)
+  return nil, errors.new{ code = "CredentialsNotFound", provider = provider, reason = reason,
+                          message = provider .. ": " .. reason }
+end
+
+-- ---------------------------------------------------------------------------------------
+-- The caching provider. State (cached credentials, the running refresh) lives in a private
+-- table so that dumping a provider object never shows a secret.
+local state = setmetatable({}, { __mode = "k" })
 
 local Provider = {}
 Provider.__index = Provider
 Provider.__name = "laws.credentials.provider"
-function Provider:__tostring() return "laws.credentials.provider(" .. (self.name or "?") .. ")" end
-function Provider:get() return self.fetch() end
+function Provider:__tostring() return "laws.credentials.provider(" .. tostring(self.name) .. ")" end
 
-function M.provider(name, fetch)
-  return setmetatable({ name = name, fetch = fetch }, Provider)
+M.DEFAULT_REFRESH_WINDOW = 300   -- seconds before expiration when a refresh starts
+M.RETRY_AFTER_FAILURE = 10       -- while old credentials are valid, wait this long between tries
+M.WAIT_TIMEOUT = 30              -- a waiter takes over a refresh that has not ended by then
+
+--- A provider from `fetch(provider) -> creds | nil, err`, with caching, refresh before
+-- expiry and a single refresh shared by concurrent callers.
+-- opts.refresh_window (s), opts.retry_after_failure (s), opts.cache = false (fetch every time).
+function M.provider(name, fetch, opts)
+  if type(name) ~= "string" then error("laws.credentials.provider: name must be a string", 2) end
+  if type(fetch) ~= "function" then error("laws.credentials.provider: fetch must be a function", 2) end
+  opts = opts or {}
+  local p = setmetatable({ name = name, refresh_window = opts.refresh_window or M.DEFAULT_REFRESH_WINDOW,
+    retry_after_failure = opts.retry_after_failure or M.RETRY_AFTER_FAILURE,
+    wait_timeout = opts.wait_timeout or M.WAIT_TIMEOUT, cache = opts.cache ~= false }, Provider)
+  state[p] = { fetch = fetch, fetches = 0 }
+  return p
 end
 
-local function check(c, where)
-  if type(c) ~= "table" or type(c.access_key_id) ~= "string" or type(c.secret_access_key) ~= "string" then
-    error(where .. ": credentials need access_key_id and secret_access_key strings", 3)
+local function still_valid(c, now)
+  return c and (not c.expiration or now < c.expiration)
+end
+
+local function fresh(p, c, now)
+  return c and (not c.expiration or now < c.expiration - p.refresh_window)
+end
+
+function Provider:get()
+  local st = state[self]
+  local now = runtime.time()
+  local c = st.cached
+  if self.cache and fresh(self, c, now) then return c end
+  if self.cache and still_valid(c, now) and st.next_try and now < st.next_try then return c end
+  return self:refresh()
+end
+
+--- Fetch now (or join the fetch already running). Old credentials that are still valid
+-- are kept when the fetch fails.
+function Provider:refresh()
+  local st = state[self]
+  local flight = st.flight
+  if flight and runtime.wait(flight, self.wait_timeout) then
+    if flight.creds then return flight.creds end
+    if still_valid(st.cached, runtime.time()) then return st.cached end
+    return nil, flight.err
   end
-  errors.register_secret(c.secret_access_key)
-  errors.register_secret(c.session_token)
-  return c
+  flight = { done = false }
+  st.flight = flight
+  st.fetches = st.fetches + 1
+  local ok, creds, err = pcall(st.fetch, self)
+  if ok and creds then
+    ok, creds = pcall(M.new, creds, self.name, 3)
+  end
+  if st.flight == flight then st.flight = nil end
+  flight.done = true
+  if not ok then
+    flight.err = errors.new{ code = "CredentialsProviderError", provider = self.name,
+                             message = self.name .. ": provider raised an error" }
+    runtime.wake(flight)
+    error(creds, 0)
+  end
+  local now = runtime.time()
+  st.next_try = now + self.retry_after_failure
+  if creds then
+    if self.cache then st.cached = creds end
+    flight.creds = creds
+    runtime.wake(flight)
+    return creds
+  end
+  if type(err) ~= "table" or not errors.is(err) then
+    err = errors.new{ code = "CredentialsProviderError", provider = self.name,
+                      message = self.name .. ": " .. tostring(err or "no credentials") }
+  end
+  flight.err = err
+  runtime.wake(flight)
+  if still_valid(st.cached, now) then return st.cached end
+  return nil, err
 end
+
+--- Forget cached credentials (the next get fetches).
+function Provider:invalidate()
+  state[self].cached = nil
+  state[self].next_try = nil
+end
+
+--- How many fetches this provider started (for tests and metrics; no secrets).
+function Provider:fetch_count() return state[self].fetches end
+
+function M.is_provider(v)
+  local mt = getmetatable(v)
+  return mt == Provider or (mt ~= nil and mt.__name == "laws.credentials.chain")
+end
+
+-- ---------------------------------------------------------------------------------------
+-- Explicit credentials and the chain.
 
 function M.static(c)
-  check(c, "laws.credentials.static")
-  return M.provider("static", function() return c end)
+  local creds = M.new(c, "laws.credentials.static", 2)
+  return M.provider("static", function() return creds end)
 end
 
-function M.env()
-  return M.provider("env", function()
-    local id, secret = os.getenv("AWS_ACCESS_KEY_ID"), os.getenv("AWS_SECRET_ACCESS_KEY")
-    if not id or id == "" or not secret or secret == "" then
-      return nil, errors.new{ code = "CredentialsNotFound", message = "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY not set" }
+--- Wrap whatever a user passed as `credentials`: a credentials table, a provider object
+-- (anything with a :get method), or a function returning a credentials table.
+function M.from(v, where)
+  where = where or "credentials"
+  if M.is_provider(v) then return v end
+  if type(v) == "function" then return M.provider("function", function() return v() end) end
+  if type(v) == "table" then
+    if type(v.get) == "function" then
+      return M.provider("custom", function() return v:get() end)
     end
-    local token = os.getenv("AWS_SESSION_TOKEN")
-    local c = { access_key_id = id, secret_access_key = secret, session_token = token ~= "" and token or nil }
-    errors.register_secret(secret); errors.register_secret(c.session_token)
-    return c
-  end)
+    if v.access_key_id ~= nil or v.secret_access_key ~= nil then return M.static(v) end
+  end
+  error(("%s: expected a credentials table, a provider or a function, got %s"):format(where, type(v)), 3)
 end
 
---- Resolve client options to a provider: opts.credentials (table, provider or function), else env.
+-- A chain is a provider too (same __tostring, usable as a link of another chain), but it
+-- keeps no credentials of its own: the link that answered caches them.
+local Chain = setmetatable({}, { __index = Provider })
+Chain.__index = Chain
+Chain.__name = "laws.credentials.chain"
+Chain.__tostring = Provider.__tostring
+
+--- Try providers in order; the first one that answers is kept for later calls.
+function M.chain(list, opts)
+  if type(list) ~= "table" then error("laws.credentials.chain: expected a list of providers", 2) end
+  local providers = {}
+  for i, p in ipairs(list) do providers[i] = M.from(p, "laws.credentials.chain[" .. i .. "]") end
+  opts = opts or {}
+  return setmetatable({ name = opts.name or "chain", providers = providers }, Chain)
+end
+
+function Chain:get()
+  if self.chosen then return self.chosen:get() end
+  local tried, reasons = {}, {}
+  for _, p in ipairs(self.providers) do
+    local c, err = p:get()
+    if c then
+      self.chosen = p
+      return c
+    end
+    if not (errors.is(err) and err.code == "CredentialsNotFound") then return nil, err end
+    -- a nested chain contributes its own list
+    for _, t in ipairs(err.tried or { { provider = p.name, reason = err.reason or err.message } }) do
+      tried[#tried + 1] = t
+      reasons[#reasons + 1] = t.provider .. " (" .. tostring(t.reason) .. ")"
+    end
+  end
+  return nil, errors.new{ code = "CredentialsNotFound", tried = tried, provider = self.name,
+    reason = "no provider had credentials",
+    message = "no AWS credentials found; tried: " .. table.concat(reasons, "; ") }
+end
+
+Chain.refresh = Chain.get
+function Chain:invalidate()
+  if self.chosen then self.chosen:invalidate() end
+  self.chosen = nil
+end
+function Chain.fetch_count() return 0 end
+
+-- Provider constructors, one file each.
+local kinds = { "env", "profile", "process", "assume_role", "web_identity", "container", "imds" }
+for _, k in ipairs(kinds) do
+  M[k] = function(...) return require("laws.credentials." .. k)(...) end
+end
+
+--- The default chain, in the AWS SDK order: environment, web identity (environment),
+-- shared files (profile), container endpoint, instance metadata.
+function M.default_chain(opts)
+  opts = opts or {}
+  return M.chain({
+    M.env(),
+    M.web_identity{ from_env = true, region = opts.region, sts_endpoint = opts.sts_endpoint },
+    M.profile{ profile = opts.profile, config_file = opts.config_file,
+               credentials_file = opts.credentials_file, region = opts.region,
+               sts_endpoint = opts.sts_endpoint },
+    M.container(),
+    M.imds{ profile = opts.profile, config_file = opts.config_file },
+  }, { name = "default chain" })
+end
+
+--- Client options to a provider: opts.credentials (table, provider or function), else
+-- the default chain. `credentials = false` means unsigned requests: returns nil.
 function M.resolve(opts)
   local c = opts and opts.credentials
-  if c == nil then return M.env() end
-  if type(c) == "function" then return M.provider("function", c) end
-  if getmetatable(c) and c.get then return c end
-  return M.static(c)
+  if c == false then return nil end
+  if c == nil then return M.default_chain(opts) end
+  return M.from(c, "laws.client: option 'credentials'")
 end
 
 return M

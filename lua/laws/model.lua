@@ -117,7 +117,7 @@ function M.file(path)
   if cache[path] then return cache[path] end
   local f, err = io.open(path, "rb")
   if not f then error("laws.client: cannot read model: " .. tostring(err), 3) end
-  local text = f:read("a")
+  local text = f:read("*a")
   f:close()
   local raw, jerr = json.decode(text)
   if not raw then error("laws.client: model " .. path .. " is not JSON: " .. jerr, 3) end

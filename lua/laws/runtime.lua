@@ -52,4 +52,22 @@ function M.request(req, opts)
   return require("laws.http").request(req)
 end
 
+--- Park the caller until `event.done` is true or `timeout` seconds passed; true when done.
+-- A scheduler installs `wait`/`wake` hooks to park tasks; the default polls with M.sleep,
+-- which already yields under any scheduler that installed a sleep hook.
+function M.wait(event, timeout)
+  if hooks.wait then return hooks.wait(event, timeout) end
+  local deadline = M.now() + (timeout or math.huge)
+  while not event.done do
+    if M.now() >= deadline then return false end
+    M.sleep(0.002)
+  end
+  return true
+end
+
+--- Wake whoever waits on `event` (call after setting event.done = true).
+function M.wake(event)
+  if hooks.wake then return hooks.wake(event) end
+end
+
 return M

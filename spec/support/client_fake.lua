@@ -20,8 +20,9 @@ M.creds = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7
 
 --- Install a scripted runtime. `responses` is a list of responses (tables) or
 -- functions(req) -> res | nil, err, consumed in order; the last one repeats.
+-- opts.time: a wall-clock function for laws.runtime.time.
 -- Returns a recorder { sent = {req...}, sleeps = {s...}, signs = {opts...}, restore() }.
-function M.script(responses)
+function M.script(responses, opts)
   local runtime = require "laws.runtime"
   local sigv4 = require "laws.sigv4"
   local rec = { sent = {}, sleeps = {}, signs = {} }
@@ -38,7 +39,7 @@ function M.script(responses)
       return copy
     end,
     sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s end,
-    time = rec.time and function() return rec.time end or false,
+    time = opts and opts.time or false,
   }
   local orig = sigv4.sign
   sigv4.sign = function(r, c, o)

@@ -5,6 +5,18 @@ local model = require "laws.model"
 
 local M = {}
 
+-- Integers without math.type / math.tointeger, which LuaJIT (OpenResty) lacks.
+local function is_int(v)
+  return type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63
+end
+M.is_int = is_int
+
+--- A whole number as a Lua integer where the Lua has them; nil when `v` is not whole.
+function M.toint(v)
+  if not is_int(v) then return nil end
+  return math.tointeger and math.tointeger(v) or v
+end
+
 --- RFC 3986 percent-encoding (everything but unreserved); keep_slash for greedy labels.
 function M.pct(s, keep_slash)
   return (tostring(s):gsub("[^%w%-%._~" .. (keep_slash and "/" or "") .. "]", function(c)
@@ -21,7 +33,7 @@ function M.b64(s)
   for i = 1, #s, 3 do
     local a, b, c = s:byte(i, i + 2)
     local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local d1, d2, d3, d4 = n // 262144, (n // 4096) % 64, (n // 64) % 64, n % 64
+    local d1, d2, d3, d4 = math.floor(n / 262144), math.floor(n / 4096) % 64, math.floor(n / 64) % 64, n % 64
     out[#out + 1] = B64:sub(d1 + 1, d1 + 1) .. B64:sub(d2 + 1, d2 + 1)
       .. (b and B64:sub(d3 + 1, d3 + 1) or "=") .. (c and B64:sub(d4 + 1, d4 + 1) or "=")
   end
@@ -37,8 +49,9 @@ function M.unb64(s)
     nbits = nbits + 6
     if nbits >= 8 then
       nbits = nbits - 8
-      out[#out + 1] = string.char((bits >> nbits) & 0xFF)
-      bits = bits & ((1 << nbits) - 1)
+      local p = 2 ^ nbits
+      out[#out + 1] = string.char(math.floor(bits / p) % 256)
+      bits = bits % p
     end
   end
   return table.concat(out)
@@ -83,7 +96,7 @@ local function check(v, shape, path)
     if type(v) ~= "table" then fail(path, "expected a list, got " .. type(v)) end
     local n = #v
     for k in pairs(v) do
-      if math.type(k) ~= "integer" or k < 1 or k > n then fail(path, "expected a list, got a table with key " .. tostring(k)) end
+      if not is_int(k) or k < 1 or k > n then fail(path, "expected a list, got a table with key " .. tostring(k)) end
     end
     for i = 1, n do check(v[i], shape.member.shape, path .. "[" .. i .. "]") end
   elseif t == "map" then
@@ -95,7 +108,7 @@ local function check(v, shape, path)
   elseif t == "string" then
     if type(v) ~= "string" then fail(path, "expected a string, got " .. type(v)) end
   elseif t == "integer" or t == "long" or t == "short" or t == "byte" then
-    if math.tointeger(v) == nil then fail(path, "expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
+    if not is_int(v) then fail(path, "expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
   elseif t == "double" or t == "float" then
     if type(v) ~= "number" then fail(path, "expected a number, got " .. type(v)) end
   elseif t == "boolean" then
@@ -193,7 +206,7 @@ local function dec(v, shape)
     return v
   end
   if type(v) == "number" and (t == "integer" or t == "long" or t == "short" or t == "byte") then
-    return math.tointeger(v) or v
+    return M.toint(v) or v
   end
   if t == "blob" then return M.unb64(v) end
   return v

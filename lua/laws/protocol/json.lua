@@ -45,6 +45,13 @@ function M.parse_error(res)
       if type(m) == "string" then message = m end
     end
   end
+  if not parsed and body:find("^%s*<") then
+    -- Some front ends (and emulators) answer a JSON API with an XML error document.
+    local x = require("laws.protocol.query").parse_error(res)
+    if x.code then
+      return { code = code or x.code, message = x.message, request_id = c.request_id(headers) or x.request_id }
+    end
+  end
   if not parsed and body:find("%S") then message = "unreadable error answer, " .. c.excerpt(body) end
   return { code = code, message = message, request_id = c.request_id(headers) }
 end

@@ -101,7 +101,7 @@ local function dec(node, shape)
     return r
   end
   local s = node.text
-  if t == "integer" or t == "long" or t == "short" or t == "byte" then return math.tointeger(tonumber(s)) or tonumber(s) end
+  if t == "integer" or t == "long" or t == "short" or t == "byte" then return c.toint(tonumber(s)) or tonumber(s) end
   if t == "double" or t == "float" then return tonumber(s) end
   if t == "boolean" then return s == "true" end
   if t == "blob" then return c.unb64(s) end

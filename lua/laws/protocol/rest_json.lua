@@ -98,7 +98,7 @@ end
 local function header_value(v, shape)
   if type(v) == "table" then v = table.concat(v, ", ") end
   local t = shape.type
-  if t == "integer" or t == "long" then return math.tointeger(tonumber(v)) or tonumber(v) end
+  if t == "integer" or t == "long" then return c.toint(tonumber(v)) or tonumber(v) end
   if t == "double" or t == "float" then return tonumber(v) end
   if t == "boolean" then return v == "true" end
   if t == "list" then

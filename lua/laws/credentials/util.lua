@@ -1,0 +1,57 @@
+--- Small helpers shared by the credential providers: environment, HTTP with a retry,
+-- JSON bodies. HTTP goes through laws.runtime so it yields under a scheduler.
+local runtime = require "laws.runtime"
+local errors = require "laws.errors"
+
+local M = {}
+
+--- os.getenv with "" treated as unset (read at call time: specs and users may change it).
+function M.getenv(k)
+  local v = os.getenv(k)
+  if v == "" then return nil end
+  return v
+end
+
+function M.truthy(v)
+  return type(v) == "string" and v:lower() == "true"
+end
+
+--- Send `req` up to `attempts` times; transport errors and 5xx are retried, other answers
+-- returned as they are. Returns res | nil, err (the last transport error).
+function M.request(req, attempts)
+  local res, err
+  for i = 1, attempts or 1 do
+    res, err = runtime.request(req)
+    if res and res.status < 500 then return res end
+    if i < (attempts or 1) then runtime.sleep(0.05 * i) end
+  end
+  if res then return res end
+  return nil, err
+end
+
+--- Decode a JSON object body; nil when it is not one. The text is never put in an error.
+function M.json(text)
+  local ok, cjson = pcall(require, "cjson.safe")
+  if not ok then cjson = require "cjson" end
+  local ok2, v = pcall(cjson.decode, text or "")
+  if ok2 and type(v) == "table" then return v end
+  return nil
+end
+
+--- A short reason for a failed HTTP exchange, safe to show (code or status only).
+function M.why(res, err)
+  if res then return "HTTP " .. tostring(res.status) end
+  if errors.is(err) then return tostring(err.code) end
+  return tostring(err)
+end
+
+--- Read a whole file, or nil, reason.
+function M.read_file(path)
+  local f, e = io.open(path, "rb")
+  if not f then return nil, e end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+return M
