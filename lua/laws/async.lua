@@ -353,14 +353,44 @@ end
 -- Hooks into laws.runtime: yield inside a task, behave as before outside one.
 local core_ok, core = pcall(require, "laws.core")
 if not core_ok then core = {} end
-local prev = runtime.install{ sleep = M.sleep, request = function(req, opts)
+--- runtime.wait inside a task: park until wake(event) (or `timeout` s); true when done.
+-- Used by the credential providers' single-flight refresh: one task fetches, the others wait.
+local function event_wait(event, timeout)
   local t = current_task()
-  if t then
-    io = io or require("laws.async.transport").get(M)
-    return io:request(t, req, opts)
+  if not t then return M._prev_wait(event, timeout) end
+  if event.done then return true end
+  local list = event._laws_async_waiters
+  if not list then list = {}; event._laws_async_waiters = list end
+  local tok = t.token + 1
+  list[#list + 1] = { t, tok }
+  local e
+  if timeout and timeout < huge then
+    e = timers:push(now() + timeout, function() wake(t, tok, false) end)
   end
-  return M._prev_request(req, opts)
-end }
+  local r = block(t, function() if e then timers:cancel(e) end end)
+  if e then timers:cancel(e) end
+  if r == false then return event.done == true end
+  return true
+end
+
+local function event_wake(event)
+  local list = event._laws_async_waiters
+  if list then
+    event._laws_async_waiters = nil
+    for i = 1, #list do wake(list[i][1], list[i][2], true) end
+  end
+  return M._prev_wake(event)
+end
+
+local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_wake,
+  request = function(req, opts)
+    local t = current_task()
+    if t then
+      io = io or require("laws.async.transport").get(M)
+      return io:request(t, req, opts)
+    end
+    return M._prev_request(req, opts)
+  end }
 
 base_sleep = function(s)
   if prev.sleep then return prev.sleep(s) end
@@ -371,6 +401,19 @@ function M._prev_request(req, opts)
   local session = opts and opts.session
   if session then return session:request(req) end
   return require("laws.http").request(req)
+end
+-- Outside a task: what runtime.wait/wake did before (a poll of event.done), unchanged.
+function M._prev_wait(event, timeout)
+  if prev.wait then return prev.wait(event, timeout) end
+  local deadline = now() + (timeout or huge)
+  while not event.done do
+    if now() >= deadline then return false end
+    base_sleep(0.002)
+  end
+  return true
+end
+function M._prev_wake(event)
+  if prev.wake then return prev.wake(event) end
 end
 
 -- step()/timeout() need the transport even before the first request (fds for an idle loop
