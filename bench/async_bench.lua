@@ -63,6 +63,17 @@ print(("  laws CPU: %.2f s, %.1f us per request (target < 50), all layers: signi
 print(("  stand-in capacity allows %.2f s for these %d requests: wall is %.2fx of that (target <= 1.5)")
   :format(allowed, requests, a.wall / allowed))
 
+-- 2b. where the laws CPU goes: the transport alone (async + multi + libcurl, unsigned GETs
+-- against the same stand-in), and the client layer alone (stub transport, no network)
+s = standin()
+local raw = sh(("%s bench/async_flows.lua raw http://127.0.0.1:%d 10000 %d"):format(lua, s.port, in_flight))
+s.stop()
+local cl = sh(("%s bench/async_flows.lua client 5000"):format(lua))
+print(("  laws CPU split: transport alone %.1f us/request (laws.async + multi driver + libcurl + kernel, %d GETs at %.0f req/s);")
+  :format(raw.cpu / raw.requests * 1e6, raw.requests, raw.requests / raw.wall))
+print(("                  client layer alone %.1f us/call (CreateCase/GetCase on a stub transport: model, JSON, token, SigV4, retry)")
+  :format(cl.cpu / cl.requests * 1e6))
+
 -- 3. the same flows one after another
 s = standin()
 local q = sh(("%s bench/async_flows.lua seq http://127.0.0.1:%d %d"):format(lua, s.port, seq_flows))

@@ -3,6 +3,8 @@
 -- until it stops answering ResourceNotFoundException). Run as a script:
 --   lua5.4 bench/async_flows.lua async <endpoint> <flows> <in_flight>   -> one JSON line
 --   lua5.4 bench/async_flows.lua seq <endpoint> <flows>                   -> one JSON line
+--   lua5.4 bench/async_flows.lua raw <endpoint> <requests> <in_flight>    -> one JSON line
+--   lua5.4 bench/async_flows.lua client <calls>                           -> one JSON line
 local laws = require "laws"
 local runtime = require "laws.runtime"
 
@@ -92,9 +94,49 @@ function M.run_seq(endpoint, flows)
   report{ mode = "seq", flows = flows, ok = ok, failed = bad, wall = runtime.now() - w0, cpu = os.clock() - c0 }
 end
 
+--- The transport alone: `n` unsigned GETs of the stand-in's health URL from `in_flight` tasks
+-- (laws.async + multi driver + libcurl, no signing, no JSON, no client).
+function M.run_raw(endpoint, n, in_flight)
+  local async = require "laws.async"
+  local url = endpoint .. "/_standin/health"
+  local ok = 0
+  local c0, w0 = os.clock(), runtime.now()
+  async.run(function()
+    for _ = 1, in_flight do
+      async.spawn(function()
+        for _ = 1, n // in_flight do
+          local res = runtime.request({ method = "GET", url = url })
+          if res and res.status == 200 then ok = ok + 1 end
+        end
+      end)
+    end
+  end)
+  report{ mode = "raw", requests = (n // in_flight) * in_flight, ok = ok, wall = runtime.now() - w0, cpu = os.clock() - c0 }
+end
+
+--- The client layer alone: CreateCase and GetCase calls answered by a stub transport (no
+-- network): operation lookup, JSON, idempotency token, signing, retry bookkeeping.
+function M.run_client(n)
+  local c = M.client("http://127.0.0.1:1")
+  local created = '{"caseId":"c-1","caseArn":"arn:aws:cases:us-east-1:1:domain/d/case/c-1"}'
+  local got = '{"fields":[{"id":"status","value":{"stringValue":"open"}}],"templateId":"t","tags":{}}'
+  runtime.install{ request = function(req)
+    return { status = 200, headers = { ["content-type"] = "application/json" },
+             body = req.url:find("/cases/c%-1$") and got or created }
+  end }
+  local c0 = os.clock()
+  for i = 1, n do
+    assert(c:CreateCase{ domainId = "d", templateId = "t", fields = { { id = "f", value = { stringValue = "case " .. i } } } })
+    assert(c:GetCase{ domainId = "d", caseId = "c-1", fields = { { id = "status" } } })
+  end
+  report{ mode = "client", requests = 2 * n, cpu = os.clock() - c0 }
+end
+
 if arg and arg[0] and arg[0]:match("async_flows%.lua$") then
   if arg[1] == "async" then M.run_async(arg[2], tonumber(arg[3]), tonumber(arg[4]))
   elseif arg[1] == "seq" then M.run_seq(arg[2], tonumber(arg[3]))
+  elseif arg[1] == "raw" then M.run_raw(arg[2], tonumber(arg[3]), tonumber(arg[4]))
+  elseif arg[1] == "client" then M.run_client(tonumber(arg[2]))
   else io.stderr:write("usage: async_flows.lua async|seq <endpoint> <flows> [in_flight]\n"); os.exit(2) end
 end
 

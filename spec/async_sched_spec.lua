@@ -120,23 +120,24 @@ describe("laws.async scheduler", function()
     assert.is_false(after)
   end)
 
-  it("runs a cancelled task's to-be-closed variables (Lua 5.4)", function()
-    if not coroutine.close then return end
-    local closed = false
-    local chunk = load([[
-      local async, flag = ...
-      return async.spawn(function()
-        local guard <close> = setmetatable({}, { __close = function() flag.closed = true end })
-        async.sleep(10)
-      end)
-    ]])
-    local flag = {}
-    local t = chunk(async, flag)
-    async.step(0)
-    t:cancel()
-    closed = flag.closed
-    assert.is_true(closed)
-  end)
+  -- to-be-closed variables exist from Lua 5.4 only (LuaJIT has no coroutine.close)
+  if coroutine.close then
+    it("runs a cancelled task's to-be-closed variables (Lua 5.4)", function()
+      local chunk = load([[
+        local async, flag = ...
+        return async.spawn(function()
+          local guard <close> = setmetatable({}, { __close = function() flag.closed = true end })
+          async.sleep(10)
+        end)
+      ]])
+      local flag = {}
+      local t = chunk(async, flag)
+      async.step(0)
+      assert.is_nil(flag.closed)
+      t:cancel()
+      assert.is_true(flag.closed)
+    end)
+  end
 
   it("a deadline cancels a task with DEADLINE_EXCEEDED, on time", function()
     local t0 = runtime.now()
@@ -170,9 +171,26 @@ describe("laws.async scheduler", function()
     local a = runtime.now()
     async.step(0)
     local zero = runtime.now() - a
-    assert.is_true(worst < 0.02 + 0.015, "step(0.02) took " .. worst)
-    assert.is_true(zero < 0.01, "step(0) took " .. zero)
+    -- generous bounds: on a loaded machine the process itself may wait for a CPU
+    assert.is_true(worst < 0.02 + 0.05, "step(0.02) took " .. worst)
+    assert.is_true(zero < 0.05, "step(0) took " .. zero)
     t:cancel()
+  end)
+
+  it("step(budget) stops resuming tasks once the budget is spent", function()
+    local ran = 0
+    for _ = 1, 200 do
+      async.spawn(function()
+        local a = os.clock()
+        while os.clock() - a < 0.001 do end  -- 1 ms of CPU each
+        ran = ran + 1
+      end)
+    end
+    async.step(0.01)
+    local first = ran
+    while async.stats().tasks > 0 do async.step(0.01) end
+    assert.equal(200, ran)
+    assert.is_true(first >= 8 and first < 100, "first step ran " .. first .. " tasks")
   end)
 
   it("step returns early when a timer is due before max_wait", function()
