@@ -185,14 +185,15 @@ describe("the call loop", function()
     assert.equal("attempt=4; max=4", fake.header(rec.sent[4], "amz-sdk-request"))
   end)
 
-  it("passes the timeout to the transport (call option over client option)", function()
+  it("passes the timeout (call option over client option) and max_in_flight to the transport", function()
     rec = fake.script{ OK }
-    local c = fake.client("connectcases", { timeout = 7, connect_timeout = 2 })
+    local c = fake.client("connectcases", { timeout = 7, connect_timeout = 2, max_in_flight = 4 })
     assert(c:CreateCase(params))
     assert(c:CreateCase(params, { timeout = 1.5 }))
     assert.equal(7, rec.sent[1].timeout)
     assert.equal(2, rec.sent[1].connect_timeout)
     assert.equal(1.5, rec.sent[2].timeout)
+    assert.equal(4, rec.opts[1].max_in_flight)  -- for laws.async's per-client limit
   end)
 
   it("corrects its clock from Date on RequestTimeTooSkewed and retries at once, free", function()

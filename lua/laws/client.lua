@@ -19,7 +19,7 @@ local PROTOCOLS = {
 
 local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, retry = 1, timeout = 1,
                       connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
-                      on_retry = 1, user_agent = 1 }
+                      on_retry = 1, user_agent = 1, max_in_flight = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 
 local function check_opts(t, allowed, where)
@@ -109,7 +109,7 @@ function M.new(service, opts)
   if not region then error("laws.client: no region (set opts.region, AWS_REGION or AWS_DEFAULT_REGION)", 2) end
   local url, uerr = endpoints.resolve(m.meta, region, opts)
   if not url then error("laws.client: " .. uerr, 2) end
-  for _, k in ipairs{ "timeout", "connect_timeout" } do
+  for _, k in ipairs{ "timeout", "connect_timeout", "max_in_flight" } do
     if opts[k] ~= nil and type(opts[k]) ~= "number" then error("laws.client: " .. k .. " must be a number", 2) end
   end
   if opts.on_retry ~= nil and type(opts.on_retry) ~= "function" then error("laws.client: on_retry must be a function", 2) end
@@ -120,6 +120,7 @@ function M.new(service, opts)
     credentials = require("laws.credentials").resolve(opts),
     strategy = retry_strategy.new(retry_opts(opts)),
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
+    max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
     clock_offset = 0,
   }, meta)
@@ -203,7 +204,7 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   local res, terr = runtime.request({
     method = signed.method, url = signed.url, headers = signed.headers, body = signed.body,
     timeout = call_opts.timeout or self.timeout, connect_timeout = call_opts.connect_timeout or self.connect_timeout,
-  }, { session = http_session(self) })
+  }, { session = http_session(self), max_in_flight = self.max_in_flight })
   if not res then
     if not errors.is(terr) then terr = errors.new{ code = "TransportError", message = tostring(terr), transport = true } end
     return nil, terr

@@ -25,11 +25,12 @@ M.creds = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7
 function M.script(responses, opts)
   local runtime = require "laws.runtime"
   local sigv4 = require "laws.sigv4"
-  local rec = { sent = {}, sleeps = {}, signs = {} }
+  local rec = { sent = {}, sleeps = {}, signs = {}, opts = {} }
   local i = 0
   local prev = runtime.install{
-    request = function(req)
+    request = function(req, o)
       rec.sent[#rec.sent + 1] = req
+      rec.opts[#rec.opts + 1] = o
       i = i + 1
       local r = responses[math.min(i, #responses)]
       if type(r) == "function" then return r(req) end
