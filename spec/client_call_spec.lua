@@ -73,6 +73,17 @@ describe("endpoints", function()
     endpoints.profile_region = orig
   end)
 
+  it("takes one table: laws.client{ service = ... } and laws.client{ model = path }", function()
+    rec = fake.script{ { status = 200, body = "{}" } }
+    local d = laws.client{ service = "dynamodb", region = "eu-north-1", credentials = fake.creds }
+    assert(d:ListTables{})
+    assert.equal("https://dynamodb.eu-north-1.amazonaws.com/", rec.sent[1].url)
+    local m = laws.client{ model = "spec/fixtures/restjson_model.json", region = "us-east-1", credentials = fake.creds }
+    assert(m:Ping())
+    assert.equal("https://widgets.us-east-1.amazonaws.com/ping", rec.sent[2].url)
+    assert.equal("widgetz", rec.signs[2].service)  -- signingName, not the endpoint prefix
+  end)
+
   it("sends to a plain-http loopback endpoint given as an option", function()
     rec = fake.script{ { status = 200, body = "{}" } }
     local c = fake.client("dynamodb", { endpoint = "http://127.0.0.1:8000" })

@@ -42,6 +42,13 @@ function M.script(responses, opts)
     sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s end,
     time = opts and opts.time or false,
   }
+  -- hermetic endpoints: a developer's AWS_ENDPOINT_URL* / AWS_USE_* must not change expected URLs
+  local endpoints = require "laws.endpoints"
+  local getenv = endpoints.getenv
+  endpoints.getenv = function(k)
+    if k:match("^AWS_ENDPOINT_URL") or k:match("^AWS_USE_") then return nil end
+    return getenv(k)
+  end
   local orig = sigv4.sign
   sigv4.sign = function(r, c, o)
     rec.signs[#rec.signs + 1] = { time = o.time, service = o.service, region = o.region, creds = c }
@@ -50,6 +57,7 @@ function M.script(responses, opts)
   function rec.restore()
     runtime.install(prev)
     sigv4.sign = orig
+    endpoints.getenv = getenv
   end
   return rec
 end
