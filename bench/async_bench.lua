@@ -76,11 +76,16 @@ print(("                  client layer alone %.1f us/call (CreateCase/GetCase on
 
 -- 3. the same flows one after another
 s = standin()
+local sq0 = stats(s)
 local q = sh(("%s bench/async_flows.lua seq http://127.0.0.1:%d %d"):format(lua, s.port, seq_flows))
+local sq1 = stats(s)
 s.stop()
 local per = q.wall / q.flows
+local seq_requests = sq1.requests - sq0.requests
 print(("sequential: %d flows in %.2f s (%.1f ms per flow, %d failed); %d flows that way: %.0f s -> async speed-up %.0fx")
   :format(q.flows, q.wall, per * 1e3, q.failed, flows, per * flows, per * flows / a.wall))
+print(("  blocking, no laws.async: %d requests, laws CPU %.1f us per request (async above: %.1f)")
+  :format(seq_requests, q.cpu / seq_requests * 1e6, cpu_us))
 local verdict = {}
 verdict[#verdict + 1] = per_flow_kb < 20 and "memory ok" or "memory OVER target"
 verdict[#verdict + 1] = cpu_us < 50 and "cpu ok" or "cpu OVER target"

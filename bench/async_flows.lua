@@ -104,14 +104,14 @@ function M.run_raw(endpoint, n, in_flight)
   async.run(function()
     for _ = 1, in_flight do
       async.spawn(function()
-        for _ = 1, n // in_flight do
+        for _ = 1, math.floor(n / in_flight) do
           local res = runtime.request({ method = "GET", url = url })
           if res and res.status == 200 then ok = ok + 1 end
         end
       end)
     end
   end)
-  report{ mode = "raw", requests = (n // in_flight) * in_flight, ok = ok, wall = runtime.now() - w0, cpu = os.clock() - c0 }
+  report{ mode = "raw", requests = (math.floor(n / in_flight)) * in_flight, ok = ok, wall = runtime.now() - w0, cpu = os.clock() - c0 }
 end
 
 --- The client layer alone: CreateCase and GetCase calls answered by a stub transport (no

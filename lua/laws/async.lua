@@ -408,7 +408,7 @@ function M._prev_wait(event, timeout)
   local deadline = now() + (timeout or huge)
   while not event.done do
     if now() >= deadline then return false end
-    base_sleep(0.002)
+    runtime.sleep(0.002)  -- through runtime: a clock or sleep hook installed later applies
   end
   return true
 end
