@@ -8,7 +8,7 @@
 #     verifying every signature with botocore, is what bounds this figure; its own
 #     requests/s is printed beside it) (bench/luajit_nginx.lua).
 #   LAWS_BENCH_SIGN_N   signatures per round (default 5000)
-#   LAWS_BENCH_NGINX_N  POST /cases per run (default 400), LAWS_BENCH_NGINX_C concurrency (32)
+#   LAWS_BENCH_NGINX_N  POST /cases per run (default 2000), LAWS_BENCH_NGINX_C concurrency (32)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 make --no-print-directory -s LUA=luajit all || exit 1
@@ -18,4 +18,4 @@ LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;" lua5.4 bench/luaj
 LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/luajit/?.so;;" luajit bench/luajit_sign.lua "$N" || exit 1
 echo "-- nginx, consistency endpoint:"
 LUA_PATH="lua/?.lua;lua/?/init.lua;./?.lua;;" LUA_CPATH="build/?.so;;" lua5.4 bench/luajit_nginx.lua \
-  "${LAWS_BENCH_NGINX_N:-400}" "${LAWS_BENCH_NGINX_C:-32}"
+  "${LAWS_BENCH_NGINX_N:-2000}" "${LAWS_BENCH_NGINX_C:-32}"

@@ -4,7 +4,7 @@ local proc = require "spec.support.proc"
 local cjson = require "cjson"
 local laws = require "laws"
 local q = proc.quote
-local n, conc = tonumber(arg[1]) or 400, tonumber(arg[2]) or 32
+local n, conc = tonumber(arg[1]) or 2000, tonumber(arg[2]) or 32
 
 local function sh(cmd)
   local f = assert(io.popen(cmd .. " 2>&1"))
