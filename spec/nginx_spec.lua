@@ -320,6 +320,8 @@ describe("nginx with one worker", function()
     end
     assert.is_false(r.timed_out.ok)
     assert.is_true(r.timed_out.after >= 0.19, "timed out after " .. r.timed_out.after)
+    assert.is_false(r.tiny.ok)
+    assert.is_true(r.tiny.after < 0.1, "a 0.4 ms wait took " .. r.tiny.after)
   end)
 
   it("single-flights a credential refresh per worker (ngx.semaphore)", function()

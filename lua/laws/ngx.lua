@@ -98,10 +98,15 @@ function M.install(opts, runtime)
         sema = assert(require("ngx.semaphore").new(0))
         event._ngx_sema = sema
       end
+      ngx.update_time()
       local deadline = ngx.now() + (timeout or 1e9)
       while not event.done do
+        -- ngx.now() only moves when the worker turns its event loop, and sema:wait(< 1 ms)
+        -- returns "timeout" without yielding: without these two, a waiter with a sliver of
+        -- time left would spin forever and freeze the worker
+        ngx.update_time()
         local left = deadline - ngx.now()
-        if left <= 0 then return false end
+        if left < 0.001 then return false end
         event._ngx_waiters = (event._ngx_waiters or 0) + 1
         local ok = sema:wait(left)
         -- timed out: no longer waiting (unless a wake already counted this waiter out)

@@ -72,13 +72,33 @@ def main():
             sys.stderr.write(f.read())
         raise SystemExit("nginx did not start")
 
+    def workers():
+        """The master's children (its workers), read from /proc."""
+        out = []
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == proc.pid:
+                            out.append(int(d))
+                except (OSError, ValueError, IndexError):
+                    pass
+        return out
+
     def stop(*_):
+        kids = workers()
         if proc.poll() is None:
             proc.send_signal(signal.SIGQUIT)  # graceful: lets workers finish
             try:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        # a worker stuck in Lua ignores SIGQUIT and outlives its master: never leave one behind
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
