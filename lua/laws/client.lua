@@ -65,11 +65,17 @@ local function unknown_op(self, name)
     .. table.concat(hint, ", ") .. ")"
 end
 
+local meta
 local function op_function(name)
-  return function(self, params, opts) return self:call(name, params, opts) end
+  return function(self, params, opts)
+    if getmetatable(self) ~= meta then
+      error("laws.client: call operations with a colon: client:" .. name .. "(params)", 2)
+    end
+    return self:call(name, params, opts)
+  end
 end
 
-local meta = {
+meta = {
   __name = "laws.client",
   __index = function(self, k)
     local v = Client[k]
