@@ -84,6 +84,35 @@ describe("endpoints", function()
     assert.equal("widgetz", rec.signs[2].service)  -- signingName, not the endpoint prefix
   end)
 
+  it("reads region, endpoint_url (services block, then profile) and FIPS from the config file", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("[default]\nregion = eu-central-1\n\n[profile dev]\nregion = ap-southeast-2\n",
+            "endpoint_url = http://127.0.0.1:7001\nservices = local\n\n",
+            "[profile gov]\nregion = us-west-2\nuse_fips_endpoint = true\n\n",
+            "[services local]\ndynamodb =\n  endpoint_url = http://127.0.0.1:7002\n")
+    f:close()
+    with_env({}, function()
+      local dev = { profile = "dev", config_file = path, credentials = fake.creds }
+      local sts = laws.client("sts", dev)
+      assert.equal("ap-southeast-2", sts.region)
+      assert.equal("http://127.0.0.1:7001", sts.endpoint)
+      assert.equal("http://127.0.0.1:7002", laws.client("dynamodb", dev).endpoint)
+      assert.equal("http://127.0.0.1:9", laws.client("dynamodb", { profile = "dev", config_file = path,
+        credentials = fake.creds, endpoint = "http://127.0.0.1:9" }).endpoint)
+      local gov = laws.client("dynamodb", { profile = "gov", config_file = path, credentials = fake.creds })
+      assert.equal("https://dynamodb-fips.us-west-2.amazonaws.com", gov.endpoint)
+      local def = laws.client("sts", { config_file = path, credentials = fake.creds })
+      assert.equal("eu-central-1", def.region)
+      assert.equal("https://sts.eu-central-1.amazonaws.com", def.endpoint)
+    end)
+    with_env({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = "true" }, function()
+      local sts = laws.client("sts", { profile = "dev", config_file = path, credentials = fake.creds })
+      assert.equal("https://sts.ap-southeast-2.amazonaws.com", sts.endpoint)
+    end)
+    os.remove(path)
+  end)
+
   it("sends to a plain-http loopback endpoint given as an option", function()
     rec = fake.script{ { status = 200, body = "{}" } }
     local c = fake.client("dynamodb", { endpoint = "http://127.0.0.1:8000" })

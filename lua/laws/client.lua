@@ -19,7 +19,7 @@ local PROTOCOLS = {
 
 local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, retry = 1, timeout = 1,
                       connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
-                      on_retry = 1, user_agent = 1, max_in_flight = 1 }
+                      on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 
 local function check_opts(t, allowed, where)
