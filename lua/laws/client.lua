@@ -234,6 +234,13 @@ function Client:call(opname, params, call_opts)
   call_opts = call_opts or {}
   if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 2) end
   check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname)
+  if call_opts.retry ~= nil and type(call_opts.retry) ~= "table" then error("laws.client: option 'retry' must be a table", 2) end
+  if call_opts.on_retry ~= nil and type(call_opts.on_retry) ~= "function" then
+    error("laws.client: option 'on_retry' must be a function", 2)
+  end
+  for _, k in ipairs{ "timeout", "connect_timeout" } do
+    if call_opts[k] ~= nil and type(call_opts[k]) ~= "number" then error("laws.client: option '" .. k .. "' must be a number", 2) end
+  end
   params = fill_tokens(op, params)
   common.validate(params, op.input, opname)
   local req = self.proto.build(op, params, self.model.meta)
