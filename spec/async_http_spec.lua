@@ -103,6 +103,39 @@ describe("laws.async transfers", function()
     assert.is_true(wall < 1.5, "wall " .. wall)
   end)
 
+  it("a task cancelled after it was handed a slot, before it ran, gives the slot back", function()
+    local key = {}
+    local opts = { limit_key = key, max_in_flight = 1 }
+    local b, c
+    async.run(function()
+      async.spawn(function()
+        runtime.request({ url = base .. "/delay?ms=100" }, opts)
+        -- b was queued and got our slot at this very turn; it has not run yet
+        assert.is_true(b:cancel())
+      end)
+      b = async.spawn(function() return runtime.request({ url = base .. "/delay?ms=0" }, opts) end)
+      c = async.spawn(function() return runtime.request({ url = base .. "/delay?ms=0" }, opts) end)
+    end)
+    local _, err = async.wait(b)
+    assert.equal("CANCELLED", err.code)
+    assert.equal(200, async.wait(c).status)
+    local s = async.stats()
+    assert.equal(0, s.transfers)
+    assert.equal(0, s.queued)
+    -- and the key's slot is free again
+    local res = async.run(function() return runtime.request({ url = base .. "/delay?ms=0" }, opts) end)
+    assert.equal(200, res.status)
+  end)
+
+  it("a malformed request inside a task raises and does not keep its slot", function()
+    local opts = { limit_key = {}, max_in_flight = 1 }
+    local r, err = async.run(function() return runtime.request({ url = base, bogus = 1 }, opts) end)
+    assert.is_nil(r)
+    assert.matches("bogus", err.message)
+    local res = async.run(function() return runtime.request({ url = base .. "/delay?ms=0" }, opts) end)
+    assert.equal(200, res.status)
+  end)
+
   it("a deadline cancels a task in the middle of a transfer", function()
     local t0 = runtime.now()
     local t = async.spawn(function() return runtime.request({ url = base .. "/delay?ms=3000" }) end)

@@ -5,6 +5,12 @@ local endpoints = require "laws.endpoints"
 local laws = require "laws"
 local json = require "laws.json"
 
+local function raised(f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  return err
+end
+
 local rec
 after_each(function() if rec then rec.restore(); rec = nil end end)
 
@@ -29,7 +35,8 @@ describe("endpoints", function()
     end)
     with_env({ AWS_USE_FIPS_ENDPOINT = "true", AWS_USE_DUALSTACK_ENDPOINT = "TRUE" }, function()
       assert.equal("https://cases-fips.us-east-1.api.aws", endpoints.resolve(meta, "us-east-1", {}))
-      assert.equal("https://cases.us-east-1.amazonaws.com", endpoints.resolve(meta, "us-east-1", { use_fips = false, use_dualstack = false }))
+      assert.equal("https://cases.us-east-1.amazonaws.com", endpoints.resolve(meta, "us-east-1", { use_fips = false,
+        use_dualstack = false }))
     end)
   end)
 
@@ -41,7 +48,8 @@ describe("endpoints", function()
     with_env({ AWS_ENDPOINT_URL = "http://127.0.0.1:1", AWS_ENDPOINT_URL_CONNECTCASES = "http://127.0.0.1:2/" }, function()
       assert.equal("http://127.0.0.1:2", endpoints.resolve(meta, "us-east-1", {}))
       assert.equal("http://127.0.0.1:3", endpoints.resolve(meta, "us-east-1", { endpoint = "http://127.0.0.1:3" }))
-      assert.equal("http://127.0.0.1:1", endpoints.resolve({ endpointPrefix = "profile", serviceId = "Customer Profiles" }, "us-east-1", {}))
+      assert.equal("http://127.0.0.1:1", endpoints.resolve({ endpointPrefix = "profile",
+        serviceId = "Customer Profiles" }, "us-east-1", {}))
     end)
     with_env({ AWS_ENDPOINT_URL = "http://127.0.0.1:1", AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = "true" }, function()
       assert.equal("https://cases.us-east-1.amazonaws.com", endpoints.resolve(meta, "us-east-1", {}))
@@ -65,6 +73,46 @@ describe("endpoints", function()
     endpoints.profile_region = orig
   end)
 
+  it("takes one table: laws.client{ service = ... } and laws.client{ model = path }", function()
+    rec = fake.script{ { status = 200, body = "{}" } }
+    local d = laws.client{ service = "dynamodb", region = "eu-north-1", credentials = fake.creds }
+    assert(d:ListTables{})
+    assert.equal("https://dynamodb.eu-north-1.amazonaws.com/", rec.sent[1].url)
+    local m = laws.client{ model = "spec/fixtures/restjson_model.json", region = "us-east-1", credentials = fake.creds }
+    assert(m:Ping())
+    assert.equal("https://widgets.us-east-1.amazonaws.com/ping", rec.sent[2].url)
+    assert.equal("widgetz", rec.signs[2].service)  -- signingName, not the endpoint prefix
+  end)
+
+  it("reads region, endpoint_url (services block, then profile) and FIPS from the config file", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("[default]\nregion = eu-central-1\n\n[profile dev]\nregion = ap-southeast-2\n",
+            "endpoint_url = http://127.0.0.1:7001\nservices = local\n\n",
+            "[profile gov]\nregion = us-west-2\nuse_fips_endpoint = true\n\n",
+            "[services local]\ndynamodb =\n  endpoint_url = http://127.0.0.1:7002\n")
+    f:close()
+    with_env({}, function()
+      local dev = { profile = "dev", config_file = path, credentials = fake.creds }
+      local sts = laws.client("sts", dev)
+      assert.equal("ap-southeast-2", sts.region)
+      assert.equal("http://127.0.0.1:7001", sts.endpoint)
+      assert.equal("http://127.0.0.1:7002", laws.client("dynamodb", dev).endpoint)
+      assert.equal("http://127.0.0.1:9", laws.client("dynamodb", { profile = "dev", config_file = path,
+        credentials = fake.creds, endpoint = "http://127.0.0.1:9" }).endpoint)
+      local gov = laws.client("dynamodb", { profile = "gov", config_file = path, credentials = fake.creds })
+      assert.equal("https://dynamodb-fips.us-west-2.amazonaws.com", gov.endpoint)
+      local def = laws.client("sts", { config_file = path, credentials = fake.creds })
+      assert.equal("eu-central-1", def.region)
+      assert.equal("https://sts.eu-central-1.amazonaws.com", def.endpoint)
+    end)
+    with_env({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = "true" }, function()
+      local sts = laws.client("sts", { profile = "dev", config_file = path, credentials = fake.creds })
+      assert.equal("https://sts.ap-southeast-2.amazonaws.com", sts.endpoint)
+    end)
+    os.remove(path)
+  end)
+
   it("sends to a plain-http loopback endpoint given as an option", function()
     rec = fake.script{ { status = 200, body = "{}" } }
     local c = fake.client("dynamodb", { endpoint = "http://127.0.0.1:8000" })
@@ -78,34 +126,40 @@ describe("bad input raises before anything is sent", function()
   before_each(function() rec = fake.script{ { status = 200, body = "{}" } }; c = fake.client("connectcases") end)
 
   it("names the closest operations (method form too)", function()
-    local ok, err = pcall(function() return c:SerchCases{} end)
-    assert.is_false(ok)
+    local err = raised(function() return c:SerchCases{} end)
+
     assert.matches("no operation 'SerchCases' %(closest: SearchCases", err)
-    ok, err = pcall(c.call, c, "GetCas", {})
+    err = raised(c.call, c, "GetCas", {})
     assert.matches("closest: GetCase", err)
+    err = raised(function() return c.GetCase{ domainId = "d" } end)
+    assert.matches("call operations with a colon: client:GetCase(params)", err, 1, true)
   end)
   it("names a missing required member, a wrong type, an unknown member", function()
-    local ok, err = pcall(c.GetCase, c, { domainId = "d", fields = {} })
-    assert.is_false(ok); assert.matches("missing required parameter 'caseId'", err)
-    ok, err = pcall(c.GetCase, c, { domainId = "d", caseId = 7, fields = {} })
+    local err = raised(c.GetCase, c, { domainId = "d", fields = {} })
+    assert.matches("missing required parameter 'caseId'", err)
+    err = raised(c.GetCase, c, { domainId = "d", caseId = 7, fields = {} })
     assert.matches("GetCase.caseId: expected a string, got number", err, 1, true)
-    ok, err = pcall(c.CreateCase, c, { domainId = "d", templateId = "t", fields = { { id = "x", value = { stringValue = 1 } } } })
+    err = raised(c.CreateCase, c, { domainId = "d", templateId = "t", fields = { { id = "x", value = { stringValue = 1 } } } })
     assert.matches("CreateCase.fields[1].value.stringValue: expected a string, got number", err, 1, true)
-    ok, err = pcall(c.CreateCase, c, { domainId = "d", templateId = "t", fields = {}, fieldz = {} })
+    err = raised(c.CreateCase, c, { domainId = "d", templateId = "t", fields = {}, fieldz = {} })
     assert.matches("unknown parameter 'fieldz' %(did you mean fields", err)
-    ok, err = pcall(c.CreateCase, c, { domainId = "d", templateId = "t", fields = { { id = "x", value = { stringValue = "a", booleanValue = true } } } })
+    err = raised(c.CreateCase, c, { domainId = "d", templateId = "t",
+      fields = { { id = "x", value = { stringValue = "a", booleanValue = true } } } })
     assert.matches("a union takes exactly one member, got 2", err, 1, true)
-    ok, err = pcall(c.GetCase, c, { domainId = "", caseId = "c", fields = {} })
+    err = raised(c.GetCase, c, { domainId = "", caseId = "c", fields = {} })
     assert.matches("URI parameter 'domainId' must not be empty", err, 1, true)
     assert.equal(0, #rec.sent)
   end)
   it("rejects non-table params, unknown client and call options", function()
     assert.has_error(function() c:GetCase("x") end, "laws.client: GetCase: params must be a table, got string")
-    local ok, err = pcall(fake.client, "connectcases", { regoin = "x" })
-    assert.is_false(ok); assert.matches("unknown option 'regoin' %(did you mean 'region'%?%)", err)
-    ok, err = pcall(c.call, c, "ListDomains", {}, { timout = 1 })
+    local err = raised(fake.client, "connectcases", { regoin = "x" })
+    assert.matches("unknown option 'regoin' %(did you mean 'region'%?%)", err)
+    err = raised(c.call, c, "ListDomains", {}, { timout = 1 })
     assert.matches("unknown option 'timout'", err)
-    ok, err = pcall(fake.client, "connectcase")
+    assert.matches("'retry' must be a table", raised(c.call, c, "ListDomains", {}, { retry = 3 }))
+    assert.matches("'timeout' must be a number", raised(c.call, c, "ListDomains", {}, { timeout = "1" }))
+    assert.matches("'on_retry' must be a function", raised(c.call, c, "ListDomains", {}, { on_retry = true }))
+    err = raised(fake.client, "connectcase")
     assert.matches("unknown service 'connectcase'", err)
     assert.equal(0, #rec.sent)
   end)
@@ -176,14 +230,15 @@ describe("the call loop", function()
     assert.equal("attempt=4; max=4", fake.header(rec.sent[4], "amz-sdk-request"))
   end)
 
-  it("passes the timeout to the transport (call option over client option)", function()
+  it("passes the timeout (call option over client option) and max_in_flight to the transport", function()
     rec = fake.script{ OK }
-    local c = fake.client("connectcases", { timeout = 7, connect_timeout = 2 })
+    local c = fake.client("connectcases", { timeout = 7, connect_timeout = 2, max_in_flight = 4 })
     assert(c:CreateCase(params))
     assert(c:CreateCase(params, { timeout = 1.5 }))
     assert.equal(7, rec.sent[1].timeout)
     assert.equal(2, rec.sent[1].connect_timeout)
     assert.equal(1.5, rec.sent[2].timeout)
+    assert.equal(4, rec.opts[1].max_in_flight)  -- for laws.async's per-client limit
   end)
 
   it("corrects its clock from Date on RequestTimeTooSkewed and retries at once, free", function()
@@ -241,9 +296,30 @@ describe("the call loop", function()
     assert.equal(rec.sleeps[1], seen[1][2].delay)
   end)
 
+  it("sends operations AWS serves without auth unsigned, without asking for credentials", function()
+    rec = fake.script{ { status = 200, body = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+      .. "<Credentials><AccessKeyId>ASIA2</AccessKeyId></Credentials></AssumeRoleWithWebIdentityResult>"
+      .. "</AssumeRoleWithWebIdentityResponse>" } }
+    local asked = 0
+    local c = fake.client("sts", { credentials = function() asked = asked + 1; return fake.creds end })
+    local r = assert(c:AssumeRoleWithWebIdentity{ RoleArn = "arn:aws:iam::1:role/r", RoleSessionName = "s",
+                                                  WebIdentityToken = "jwt" })
+    assert.equal("ASIA2", r.Credentials.AccessKeyId)
+    assert.equal(0, asked)
+    assert.is_nil(fake.header(rec.sent[1], "Authorization"))
+    assert.equal(0, #rec.signs)
+    assert(c:GetCallerIdentity{})
+    assert.equal(1, asked)
+    assert.is_string(fake.header(rec.sent[2], "Authorization"))
+    local anon = fake.client("sts", { credentials = false })
+    assert(anon:GetCallerIdentity{})
+    assert.is_nil(fake.header(rec.sent[3], "Authorization"))
+  end)
+
   it("returns a credentials error without sending", function()
     rec = fake.script{ OK }
-    local c = fake.client("connectcases", { credentials = function() return nil, require("laws.errors").new{ code = "CredentialsNotFound", message = "none" } end })
+    local none = function() return nil, require("laws.errors").new{ code = "CredentialsNotFound", message = "none" } end
+    local c = fake.client("connectcases", { credentials = none })
     local r, err = c:CreateCase(params)
     assert.is_nil(r)
     assert.equal("CredentialsNotFound", err.code)

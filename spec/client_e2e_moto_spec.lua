@@ -2,35 +2,17 @@
 -- authentication enforced: DynamoDB and STS through laws.client, then a wrong secret.
 local laws = require "laws"
 local json = require "laws.json"
-local proc = require "spec.support.proc"
+local servers = require "spec.support.servers"
 
 local srv, base, key
-
--- spec/support/servers.lua's moto() when present, else spec/support/client_moto.py.
-local function start_moto()
-  local ok, servers = pcall(require, "spec.support.servers")
-  if ok and type(servers) == "table" and servers.moto then
-    local m = servers.moto()
-    local id, secret = m.access_key_id, m.secret_access_key
-    if not id and m.ready then id, secret = m.ready:match("^%d+ (%S+) (%S+)") end
-    if id then return m, { access_key_id = id, secret_access_key = secret } end
-    m.stop()  -- a moto without a ready-made IAM key: use ours
-  end
-  local m = proc.start({ "python3", "spec/support/client_moto.py" }, { name = "moto", timeout = 90 })
-  local _, id, secret = m.ready:match("^(%d+) (%S+) (%S+)")
-  assert(id, "moto did not announce an access key: " .. tostring(m.ready))
-  return m, { access_key_id = id, secret_access_key = secret }
-end
+local TABLE = "laws-spec-" .. laws.client.uuid4()
 
 setup(function()
   assert(pcall(require, "laws.sigv4"), "these specs need laws.sigv4 (the signer area) merged")
-  local ok = os.execute("python3 -c 'import moto, boto3' 2>/dev/null")
-  assert(ok, "python3 with moto and boto3 is needed (Debian: python3-moto python3-boto3)")
-  srv, key = start_moto()
-  base = srv.url or ("http://127.0.0.1:" .. srv.port)
+  srv = servers.moto()  -- moto with IAM auth enforced; fails with a how-to when moto is missing
+  key = srv.credentials
+  base = srv.url
 end)
-
-teardown(function() if srv then srv.stop() end end)
 
 local function client(service, secret)
   return laws.client(service, { region = "us-east-1", endpoint = base, retry = { max_attempts = 1 },
@@ -47,18 +29,18 @@ describe("DynamoDB and STS against moto with auth enforced", function()
 
   it("DynamoDB CreateTable, PutItem, GetItem, Query keep {} and [] apart", function()
     local d = client("dynamodb")
-    local t = assert(d:CreateTable{ TableName = "laws-spec", BillingMode = "PAY_PER_REQUEST",
+    local t = assert(d:CreateTable{ TableName = TABLE, BillingMode = "PAY_PER_REQUEST",
       KeySchema = { { AttributeName = "pk", KeyType = "HASH" }, { AttributeName = "sk", KeyType = "RANGE" } },
       AttributeDefinitions = { { AttributeName = "pk", AttributeType = "S" }, { AttributeName = "sk", AttributeType = "N" } } })
-    assert.equal("laws-spec", t.TableDescription.TableName)
+    assert.equal(TABLE, t.TableDescription.TableName)
     for i = 1, 3 do
-      assert(d:PutItem{ TableName = "laws-spec", Item = { pk = { S = "case" }, sk = { N = tostring(i) },
+      assert(d:PutItem{ TableName = TABLE, Item = { pk = { S = "case" }, sk = { N = tostring(i) },
         empty_map = { M = {} }, empty_list = { L = {} }, flag = { BOOL = i == 2 } } })
     end
-    local g = assert(d:GetItem{ TableName = "laws-spec", Key = { pk = { S = "case" }, sk = { N = "2" } } })
+    local g = assert(d:GetItem{ TableName = TABLE, Key = { pk = { S = "case" }, sk = { N = "2" } } })
     assert.equal('{"Item":{"empty_list":{"L":[]},"empty_map":{"M":{}},"flag":{"BOOL":true},"pk":{"S":"case"},"sk":{"N":"2"}}}',
       json.encode(g))
-    local q = assert(d:Query{ TableName = "laws-spec", KeyConditionExpression = "pk = :p AND sk >= :s",
+    local q = assert(d:Query{ TableName = TABLE, KeyConditionExpression = "pk = :p AND sk >= :s",
       ExpressionAttributeValues = { [":p"] = { S = "case" }, [":s"] = { N = "2" } } })
     assert.equal(2, q.Count)
     if math.type then assert.equal("integer", math.type(q.Count)) end
@@ -72,7 +54,7 @@ describe("DynamoDB and STS against moto with auth enforced", function()
 
   it("refuses the same calls with a wrong secret: SignatureDoesNotMatch", function()
     local wrong = "wrong/secret/0123456789abcdefghijklmnopq"
-    local r, err = client("dynamodb", wrong):GetItem{ TableName = "laws-spec", Key = { pk = { S = "case" }, sk = { N = "2" } } }
+    local r, err = client("dynamodb", wrong):GetItem{ TableName = TABLE, Key = { pk = { S = "case" }, sk = { N = "2" } } }
     assert.is_nil(r)
     assert.equal("SignatureDoesNotMatch", err.code)
     assert.equal(403, err.status)

@@ -2,19 +2,9 @@
 -- (checked by botocore in the stand-in), real libcurl, real retries, faults on the server.
 local laws = require "laws"
 local json = require "laws.json"
-local proc = require "spec.support.proc"
+local servers = require "spec.support.servers"
 
 local KEY = { access_key_id = "AKIDCLIENTSPEC", secret_access_key = "client/spec/secret+KEY0123456789abcdefghij" }
-
--- spec/support/servers.lua (stand-in area) when present, else the stand-in started directly.
-local function start_standin()
-  local ok, servers = pcall(require, "spec.support.servers")
-  if ok and type(servers) == "table" and servers.standin then
-    return servers.standin{ key = KEY.access_key_id .. ":" .. KEY.secret_access_key }
-  end
-  return proc.start({ "python3", "spec/support/standin.py", "--key", KEY.access_key_id .. ":" .. KEY.secret_access_key },
-    { name = "standin" })
-end
 
 local srv, base, cases, profiles
 
@@ -27,8 +17,8 @@ end
 
 setup(function()
   assert(pcall(require, "laws.sigv4"), "these specs need laws.sigv4 (the signer area) merged")
-  srv = start_standin()
-  base = "http://127.0.0.1:" .. srv.port
+  srv = servers.standin{ key = KEY.access_key_id .. ":" .. KEY.secret_access_key }
+  base = srv.url
   local opts = { region = "us-east-1", endpoint = base, credentials = KEY, retry = { seed = 7 } }
   cases = laws.client("connectcases", opts)
   profiles = laws.client("customer-profiles", opts)
@@ -37,7 +27,6 @@ end)
 teardown(function()
   if cases then cases:close() end
   if profiles then profiles:close() end
-  if srv then srv.stop() end
 end)
 
 before_each(function() control("POST", "/reset", {}) end)
@@ -88,6 +77,7 @@ describe("Connect Cases and Customer Profiles through laws.client (stand-in)", f
     assert.equal(1, err.attempts)
     local domain, template = case_domain()
     r, err = cases:CreateCase{ domainId = domain, templateId = template, fields = { { id = "nope", value = { stringValue = "x" } } } }
+    assert.is_nil(r)
     assert.equal("ValidationException", err.code)
     assert.equal(1, err.attempts)
   end)
@@ -141,6 +131,22 @@ describe("Connect Cases and Customer Profiles through laws.client (stand-in)", f
     assert.equal(503, err.status)
     assert.equal(2, err.attempts)
     assert.equal(2, control("GET", "/stats").operations.ListDomains)
+  end)
+
+  it("waits with client:wait until a lagging new case is visible (CaseVisible, CaseSearchable)", function()
+    local domain, template = case_domain()
+    control("POST", "/lag", { fixed = 0.3 })
+    local t0 = laws.runtime.now()
+    local c = assert(cases:CreateCase{ domainId = domain, templateId = template,
+                                       fields = { { id = "title", value = { stringValue = "lagging" } } } })
+    local r, err = cases:GetCase{ domainId = domain, caseId = c.caseId, fields = { { id = "title" } } }
+    assert.is_nil(r)
+    assert.equal("ResourceNotFoundException", err.code)
+    local got = assert(cases:wait("CaseVisible", { domainId = domain, caseId = c.caseId }))
+    assert.is_table(got.fields)
+    assert.is_true(laws.runtime.now() - t0 >= 0.3)
+    assert(cases:wait("CaseSearchable", { domainId = domain, caseId = c.caseId }))
+    assert.has_error(function() cases:wait("CaseVisibel", {}) end)
   end)
 
   it("corrects its clock when the server's clock is an hour ahead", function()

@@ -39,7 +39,8 @@ describe("JSON error answers", function()
 
   it("falls back to body __type (namespace before # stripped), then code, then Code", function()
     local e = call_with({ status = 400, headers = { ["x-amz-request-id"] = "r2" },
-      body = '{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","Message":"Requested resource not found"}' }, "dynamodb")
+      body = '{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",'
+        .. '"Message":"Requested resource not found"}' }, "dynamodb")
     assert.equal("ResourceNotFoundException", e.code)
     assert.equal("Requested resource not found", e.message)
     assert.equal("r2", e.request_id)
@@ -70,7 +71,8 @@ describe("JSON error answers", function()
 
   it("reads an XML error document answered to a JSON API (front ends, emulators)", function()
     local e = call_with({ status = 403, headers = { ["x-amzn-requestid"] = "r-x" }, body = '<?xml version="1.0"?>\n'
-      .. "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>sig</Message></Error></Errors></ErrorResponse>" }, "dynamodb")
+      .. "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>sig</Message></Error>"
+      .. "</Errors></ErrorResponse>" }, "dynamodb")
     assert.equal("SignatureDoesNotMatch", e.code)
     assert.equal("sig", e.message)
     assert.equal("r-x", e.request_id)
@@ -92,7 +94,8 @@ end)
 describe("XML error answers (query protocol)", function()
   it("reads Code, Message and RequestId", function()
     local e = call_with({ status = 403, body = [[<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error>
+  <Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>
+    <Message>The security token included in the request is invalid.</Message></Error>
   <RequestId>4f3b-rid</RequestId></ErrorResponse>]] }, "sts")
     assert.equal("InvalidClientTokenId", e.code)
     assert.equal("The security token included in the request is invalid.", e.message)
@@ -101,7 +104,8 @@ describe("XML error answers (query protocol)", function()
   end)
 
   it("finds modelled error codes with dots and survives HTML", function()
-    local e = call_with({ status = 400, body = "<ErrorResponse><Error><Code>AWS.SimpleQueueService.NonExistentQueue</Code></Error></ErrorResponse>" },
+    local e = call_with({ status = 400,
+      body = "<ErrorResponse><Error><Code>AWS.SimpleQueueService.NonExistentQueue</Code></Error></ErrorResponse>" },
       nil, { model = QUERY, endpoint = "http://127.0.0.1:9" })
     assert.equal("AWS.SimpleQueueService.NonExistentQueue", e.code)
     local h = call_with({ status = 500, body = "Internal <b>oops" }, "sts")
@@ -112,7 +116,8 @@ end)
 
 describe("secrets", function()
   it("never shows the secret key in an error even when the server echoes it", function()
-    local e = call_with{ status = 400, body = '{"__type":"ValidationException","message":"bad key ' .. fake.creds.secret_access_key .. '"}' }
+    local e = call_with{ status = 400,
+      body = '{"__type":"ValidationException","message":"bad key ' .. fake.creds.secret_access_key .. '"}' }
     assert.is_nil(tostring(e):find(fake.creds.secret_access_key, 1, true))
     assert.is_nil(e.message:find(fake.creds.secret_access_key, 1, true))
   end)

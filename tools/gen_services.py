@@ -11,7 +11,8 @@ Documentation, constraints and enums are dropped.
 Compact form, expanded by lua/laws/model.lua:
   shape  = "string" | { "<type>", members = {...}, required = {...}, ... }
   member = "ShapeName" | { "ShapeName", location = ..., locationName = ..., ... }
-  op     = { "METHOD", "/uri/{label}", input = "Shape", output = "Shape", wrapper = "XResult" }
+  op     = { "METHOD", "/uri/{label}", input = "Shape", output = "Shape", wrapper = "XResult",
+             unsigned = true (sent without credentials or signature) }
 
 usage: tools/gen_services.py [--out lua/laws/services] [service ...]
 """
@@ -96,7 +97,13 @@ def operation(o):
         t["output"] = o["output"]["shape"]
         if "resultWrapper" in o["output"]: t["wrapper"] = o["output"]["resultWrapper"]
     if o["http"].get("responseCode") not in (None, 200): t["code"] = o["http"]["responseCode"]
+    if unsigned(o): t["unsigned"] = True
     return t
+
+
+def unsigned(o):
+    """Operations AWS serves without a signature (STS AssumeRoleWithWebIdentity / WithSAML)."""
+    return o.get("authtype") == "none" or o.get("auth") == ["smithy.api#noAuth"]
 
 
 def shift(t):  # our dicts use 0,1 for positional entries; Lua lists start at 1

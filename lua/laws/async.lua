@@ -93,6 +93,7 @@ local function resume(t)
   local args = t.args
   t.args = nil
   t.status = "running"
+  t.on_cancel = nil  -- whatever it held while ready (a transfer slot) its own code owns now
   local r = pack(coroutine.resume(t.co, unpack(args, 1, args.n)))
   if t.status == "done" then return end
   if coroutine.status(t.co) == "dead" then
@@ -302,6 +303,7 @@ end
 
 --- Sleep inside a task: a timer, not a blocking call.
 function M.sleep(s)
+  if type(s) ~= "number" then error("bad argument #1 to 'sleep' (number expected, got " .. type(s) .. ")", 2) end
   local t = current_task()
   if not t then return base_sleep(s) end
   if s ~= s or s <= 0 then s = 0 end
@@ -311,8 +313,8 @@ function M.sleep(s)
   block(t, function() timers:cancel(e) end)
 end
 
---- For external event loops: seconds until step() should be called again (0: now),
--- or nil when nothing is pending.
+--- For external event loops: seconds until step() should be called again (0: now), or
+-- nil when no timer is needed (nothing pending, or transfers that wait on fds() only).
 function M.timeout()
   if rhead <= rtail then return 0 end
   local w
@@ -351,14 +353,44 @@ end
 -- Hooks into laws.runtime: yield inside a task, behave as before outside one.
 local core_ok, core = pcall(require, "laws.core")
 if not core_ok then core = {} end
-local prev = runtime.install{ sleep = M.sleep, request = function(req, opts)
+--- runtime.wait inside a task: park until wake(event) (or `timeout` s); true when done.
+-- Used by the credential providers' single-flight refresh: one task fetches, the others wait.
+local function event_wait(event, timeout)
   local t = current_task()
-  if t then
-    io = io or require("laws.async.transport").get(M)
-    return io:request(t, req, opts)
+  if not t then return M._prev_wait(event, timeout) end
+  if event.done then return true end
+  local list = event._laws_async_waiters
+  if not list then list = {}; event._laws_async_waiters = list end
+  local tok = t.token + 1
+  list[#list + 1] = { t, tok }
+  local e
+  if timeout and timeout < huge then
+    e = timers:push(now() + timeout, function() wake(t, tok, false) end)
   end
-  return M._prev_request(req, opts)
-end }
+  local r = block(t, function() if e then timers:cancel(e) end end)
+  if e then timers:cancel(e) end
+  if r == false then return event.done == true end
+  return true
+end
+
+local function event_wake(event)
+  local list = event._laws_async_waiters
+  if list then
+    event._laws_async_waiters = nil
+    for i = 1, #list do wake(list[i][1], list[i][2], true) end
+  end
+  return M._prev_wake(event)
+end
+
+local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_wake,
+  request = function(req, opts)
+    local t = current_task()
+    if t then
+      io = io or require("laws.async.transport").get(M)
+      return io:request(t, req, opts)
+    end
+    return M._prev_request(req, opts)
+  end }
 
 base_sleep = function(s)
   if prev.sleep then return prev.sleep(s) end
@@ -369,6 +401,19 @@ function M._prev_request(req, opts)
   local session = opts and opts.session
   if session then return session:request(req) end
   return require("laws.http").request(req)
+end
+-- Outside a task: what runtime.wait/wake did before (a poll of event.done), unchanged.
+function M._prev_wait(event, timeout)
+  if prev.wait then return prev.wait(event, timeout) end
+  local deadline = now() + (timeout or huge)
+  while not event.done do
+    if now() >= deadline then return false end
+    base_sleep(0.002)
+  end
+  return true
+end
+function M._prev_wake(event)
+  if prev.wake then return prev.wake(event) end
 end
 
 -- step()/timeout() need the transport even before the first request (fds for an idle loop

@@ -19,7 +19,7 @@ local PROTOCOLS = {
 
 local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, retry = 1, timeout = 1,
                       connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
-                      on_retry = 1, user_agent = 1 }
+                      on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 
 local function check_opts(t, allowed, where)
@@ -59,11 +59,23 @@ local Client = {}
 M.Client = Client
 local retry_opts
 
-local function op_function(name)
-  return function(self, params, opts) return self:call(name, params, opts) end
+local function unknown_op(self, name)
+  local hint = model.closest(tostring(name), self.model.names, 3)
+  return "laws.client: " .. self.service .. " has no operation '" .. tostring(name) .. "' (closest: "
+    .. table.concat(hint, ", ") .. ")"
 end
 
-local meta = {
+local meta
+local function op_function(name)
+  return function(self, params, opts)
+    if getmetatable(self) ~= meta then
+      error("laws.client: call operations with a colon: client:" .. name .. "(params)", 2)
+    end
+    return self:call(name, params, opts)
+  end
+end
+
+meta = {
   __name = "laws.client",
   __index = function(self, k)
     local v = Client[k]
@@ -74,7 +86,7 @@ local meta = {
       return f
     end
     if type(k) == "string" and k:match("^%u") then
-      return function() self:call(k) end  -- raises naming the closest operations
+      return function() error(unknown_op(self, k), 2) end  -- client:Typo(...) names the closest operations
     end
   end,
   __tostring = function(self) return "laws.client(" .. self.service .. ", " .. self.region .. ")" end,
@@ -103,7 +115,7 @@ function M.new(service, opts)
   if not region then error("laws.client: no region (set opts.region, AWS_REGION or AWS_DEFAULT_REGION)", 2) end
   local url, uerr = endpoints.resolve(m.meta, region, opts)
   if not url then error("laws.client: " .. uerr, 2) end
-  for _, k in ipairs{ "timeout", "connect_timeout" } do
+  for _, k in ipairs{ "timeout", "connect_timeout", "max_in_flight" } do
     if opts[k] ~= nil and type(opts[k]) ~= "number" then error("laws.client: " .. k .. " must be a number", 2) end
   end
   if opts.on_retry ~= nil and type(opts.on_retry) ~= "function" then error("laws.client: on_retry must be a function", 2) end
@@ -114,6 +126,7 @@ function M.new(service, opts)
     credentials = require("laws.credentials").resolve(opts),
     strategy = retry_strategy.new(retry_opts(opts)),
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
+    max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
     clock_offset = 0,
   }, meta)
@@ -197,7 +210,7 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   local res, terr = runtime.request({
     method = signed.method, url = signed.url, headers = signed.headers, body = signed.body,
     timeout = call_opts.timeout or self.timeout, connect_timeout = call_opts.connect_timeout or self.connect_timeout,
-  }, { session = http_session(self) })
+  }, { session = http_session(self), max_in_flight = self.max_in_flight })
   if not res then
     if not errors.is(terr) then terr = errors.new{ code = "TransportError", message = tostring(terr), transport = true } end
     return nil, terr
@@ -211,24 +224,23 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   return nil, response_error(self, res), res
 end
 
-local function notify(hooks, event)
-  for _, h in ipairs(hooks) do h(event) end
-end
-
 --- Call an operation by name. Returns result or nil, err (err.attempts set).
 function Client:call(opname, params, call_opts)
   if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
   local op = type(opname) == "string" and self.model.ops[opname]
-  if not op then
-    local hint = model.closest(tostring(opname), self.model.names, 3)
-    error("laws.client: " .. self.service .. " has no operation '" .. tostring(opname) .. "' (closest: "
-          .. table.concat(hint, ", ") .. ")", 2)
-  end
+  if not op then error(unknown_op(self, opname), 2) end
   if params == nil then params = {} end
   if type(params) ~= "table" then error("laws.client: " .. opname .. ": params must be a table, got " .. type(params), 2) end
   call_opts = call_opts or {}
   if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 2) end
   check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname)
+  if call_opts.retry ~= nil and type(call_opts.retry) ~= "table" then error("laws.client: option 'retry' must be a table", 2) end
+  if call_opts.on_retry ~= nil and type(call_opts.on_retry) ~= "function" then
+    error("laws.client: option 'on_retry' must be a function", 2)
+  end
+  for _, k in ipairs{ "timeout", "connect_timeout" } do
+    if call_opts[k] ~= nil and type(call_opts[k]) ~= "number" then error("laws.client: option '" .. k .. "' must be a number", 2) end
+  end
   params = fill_tokens(op, params)
   common.validate(params, op.input, opname)
   local req = self.proto.build(op, params, self.model.meta)
@@ -244,8 +256,9 @@ function Client:call(opname, params, call_opts)
   while true do
     local wait = rcall:before_attempt() or 0
     if wait > 0 then runtime.sleep(wait) end
+    -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
     local creds, cerr = false, nil
-    if self.credentials then creds, cerr = self.credentials:get() end
+    if self.credentials and not op.unsigned then creds, cerr = self.credentials:get() end
     if creds == nil then
       if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
       cerr.attempts = rcall.attempt

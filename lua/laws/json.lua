@@ -34,7 +34,12 @@ function M.number(n)
   return string.format("%.17g", n)
 end
 
-M.string = cjson.encode  -- cjson escapes a Lua string correctly and fast
+--- A string as JSON text. Most strings need no escaping: those skip the C call.
+local cjson_encode = cjson.encode
+function M.string(s)
+  if not s:find('[%z\1-\31"\\]') then return '"' .. s .. '"' end
+  return cjson_encode(s)
+end
 
 local function is_array(t)
   local mt = getmetatable(t)
@@ -50,7 +55,7 @@ M.is_array = is_array
 
 local function enc(v, out, depth)
   local tv = type(v)
-  if tv == "string" then out[#out + 1] = cjson.encode(v)
+  if tv == "string" then out[#out + 1] = M.string(v)
   elseif tv == "number" then out[#out + 1] = M.number(v)
   elseif tv == "boolean" then out[#out + 1] = v and "true" or "false"
   elseif v == nil or v == cjson.null then out[#out + 1] = "null"
@@ -70,7 +75,7 @@ local function enc(v, out, depth)
       table.sort(keys)
       for i, k in ipairs(keys) do
         if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = cjson.encode(k)
+        out[#out + 1] = M.string(k)
         out[#out + 1] = ":"
         local val = v[k]
         if val == nil then val = v[tonumber(k)] end

@@ -1,9 +1,10 @@
 --- Service models: the generated compact tables (lua/laws/services/*.lua) or a
 -- botocore-format service-2.json given at run time, both turned into the same graph:
 --   model = { meta, ops = { Name = op }, names = { sorted op names }, errors = { code = shape } }
---   op    = { name, method, uri, input = shape|nil, output = shape|nil, wrapper, code }
+--   op    = { name, method, uri, input = shape|nil, output = shape|nil, wrapper, code, unsigned }
 --   shape = { name, type, members = { name = ref }, order = { names }, required = { name = true },
 --             member = ref, key = ref, value = ref, payload, union, document, error, retryable }
+--   (structures also have wire = { name on the wire = ref } for body members)
 --   ref   = { name, shape, location, locationName, idempotencyToken, jsonvalue, flattened, ... }
 local json = require "laws.json"
 
@@ -55,8 +56,13 @@ function M.build(raw, source)
       end
       table.sort(sh.order)
       sh.raw_members = nil
+      -- body members by their name on the wire: decoding walks the answer's keys, not the model's
+      sh.wire = {}
+      for mname, ref in pairs(sh.members) do
+        if ref.location == nil then sh.wire[ref.locationName or mname] = ref end
+      end
     elseif sh.type == "structure" then
-      sh.members, sh.order = {}, {}
+      sh.members, sh.order, sh.wire = {}, {}, {}
     end
     for _, k in ipairs{ "member", "key", "value" } do
       if sh[k] then sh[k] = make_ref(shapes, sh[k], k, name .. "." .. k) end
@@ -76,9 +82,12 @@ function M.build(raw, source)
       op.input = o.input and shapes[o.input.shape]
       op.output = o.output and shapes[o.output.shape]
       op.wrapper = o.output and o.output.resultWrapper
+      local auth = o.auth
+      op.unsigned = o.authtype == "none" or (type(auth) == "table" and #auth == 1 and auth[1] == "smithy.api#noAuth") or nil
     else
       op.method, op.uri, op.code = o[1], o[2], o.code
       op.input, op.output, op.wrapper = shapes[o.input], shapes[o.output], o.wrapper
+      op.unsigned = o.unsigned
     end
     m.ops[name] = op
     m.names[#m.names + 1] = name

@@ -25,11 +25,12 @@ M.creds = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7
 function M.script(responses, opts)
   local runtime = require "laws.runtime"
   local sigv4 = require "laws.sigv4"
-  local rec = { sent = {}, sleeps = {}, signs = {} }
+  local rec = { sent = {}, sleeps = {}, signs = {}, opts = {} }
   local i = 0
   local prev = runtime.install{
-    request = function(req)
+    request = function(req, o)
       rec.sent[#rec.sent + 1] = req
+      rec.opts[#rec.opts + 1] = o
       i = i + 1
       local r = responses[math.min(i, #responses)]
       if type(r) == "function" then return r(req) end
@@ -41,6 +42,13 @@ function M.script(responses, opts)
     sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s end,
     time = opts and opts.time or false,
   }
+  -- hermetic endpoints: a developer's AWS_ENDPOINT_URL* / AWS_USE_* must not change expected URLs
+  local endpoints = require "laws.endpoints"
+  local getenv = endpoints.getenv
+  endpoints.getenv = function(k)
+    if k:match("^AWS_ENDPOINT_URL") or k:match("^AWS_USE_") then return nil end
+    return getenv(k)
+  end
   local orig = sigv4.sign
   sigv4.sign = function(r, c, o)
     rec.signs[#rec.signs + 1] = { time = o.time, service = o.service, region = o.region, creds = c }
@@ -49,6 +57,7 @@ function M.script(responses, opts)
   function rec.restore()
     runtime.install(prev)
     sigv4.sign = orig
+    endpoints.getenv = getenv
   end
   return rec
 end

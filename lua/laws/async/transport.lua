@@ -47,7 +47,11 @@ function T:release(key)
     if not e.dead then
       self.nqueued = self.nqueued - 1
       e.dead = true
-      if self.sched._wake(e[1], e[2], true) then return end
+      if self.sched._wake(e[1], e[2], true) then
+        -- the slot is the woken task's now; if it is cancelled before it runs, give it back
+        e[1].on_cancel = function() self:release(key) end
+        return
+      end
     end
   end
   self.inflight[key] = self.inflight[key] - 1
@@ -71,7 +75,11 @@ function T:request(t, req, opts)
   else
     self.inflight[key] = n + 1
   end
-  local id, info = self.multi:submit(req, opts and opts.session)
+  local ok, id, info = pcall(self.multi.submit, self.multi, req, opts and opts.session)
+  if not ok then  -- misuse (bad request table): free the slot, then raise as the caller's error
+    self:release(key)
+    error(id, 3)
+  end
   if not id then
     self:release(key)
     return nil, info
@@ -98,14 +106,16 @@ function T:poll(wait)
     if w then
       self.waiting[id] = nil
       self.nactive = self.nactive - 1
-      self:release(w[3])
       if res then self.sched._wake(w[1], w[2], res)
       else self.sched._wake(w[1], w[2], nil, info) end
+      self:release(w[3])
     end
   end
 end
 
-function T:pending() return self.nactive + self.nqueued end
+-- Transfers in flight: what a poll can finish. Queued requests wait for one of those (a queue
+-- with nothing in flight could never move: drive() reports it as a deadlock, not a hang).
+function T:pending() return self.nactive end
 function T:counts() return self.nactive, self.nqueued end
 function T:timeout() return self.multi:timeout() end
 function T:fds() return self.multi:fds() end

@@ -130,18 +130,20 @@ local function enc(v, shape, out)
   local t = shape.type
   if t == "structure" then
     if shape.document then return json.encode_into(v, out, 0) end
+    -- the members present, in a stable order (a union or a sparse input has few)
+    local keys, members = {}, shape.members
+    for k in pairs(v) do
+      local ref = members[k]
+      if ref and ref.location == nil then keys[#keys + 1] = k end
+    end
+    if #keys > 1 then table.sort(keys) end
     out[#out + 1] = "{"
-    local first = true
-    for _, name in ipairs(shape.order) do
-      local ref = shape.members[name]
-      local val = v[name]
-      if val ~= nil and ref.location == nil then
-        if not first then out[#out + 1] = "," end
-        first = false
-        out[#out + 1] = json.string(ref.locationName or name)
-        out[#out + 1] = ":"
-        enc(val, ref.shape, out)
-      end
+    for i, name in ipairs(keys) do
+      local ref = members[name]
+      if i > 1 then out[#out + 1] = "," end
+      out[#out + 1] = json.string(ref.locationName or name)
+      out[#out + 1] = ":"
+      enc(v[name], ref.shape, out)
     end
     out[#out + 1] = "}"
   elseif t == "list" then
@@ -185,13 +187,10 @@ local function dec(v, shape)
   local t = shape.type
   if type(v) == "table" then
     if t == "structure" and not shape.document then
-      local r = json.object()
-      for _, name in ipairs(shape.order) do
-        local ref = shape.members[name]
-        if ref.location == nil then
-          local val = v[ref.locationName or name]
-          if val ~= nil then r[name] = dec(val, ref.shape) end
-        end
+      local r, wire = json.object(), shape.wire
+      for k, val in pairs(v) do
+        local ref = wire[k]
+        if ref then r[ref.name] = dec(val, ref.shape) end  -- members unknown to the model are dropped
       end
       return r
     elseif t == "list" then

@@ -14,7 +14,7 @@ local function scalar(v, shape, where)
 end
 
 --- Build { method, path, query = { "k=v", ... }, headers, body } for `op` with `params`.
-function M.build(op, params, meta)
+function M.build(op, params, _meta)
   local input = op.input
   local path_t, fixed_q = op.uri:match("^([^?]*)%??(.*)$")
   local query, headers = {}, {}

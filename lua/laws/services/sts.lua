@@ -4,8 +4,8 @@ return {
 metadata={apiVersion="2011-06-15",endpointPrefix="sts",globalEndpoint="sts.amazonaws.com",protocol="query",serviceId="STS",uid="sts-2011-06-15",xmlNamespace="https://sts.amazonaws.com/doc/2011-06-15/"},
 operations={
 AssumeRole={"POST","/",input="AssumeRoleRequest",output="AssumeRoleResponse",wrapper="AssumeRoleResult"},
-AssumeRoleWithSAML={"POST","/",input="AssumeRoleWithSAMLRequest",output="AssumeRoleWithSAMLResponse",wrapper="AssumeRoleWithSAMLResult"},
-AssumeRoleWithWebIdentity={"POST","/",input="AssumeRoleWithWebIdentityRequest",output="AssumeRoleWithWebIdentityResponse",wrapper="AssumeRoleWithWebIdentityResult"},
+AssumeRoleWithSAML={"POST","/",input="AssumeRoleWithSAMLRequest",output="AssumeRoleWithSAMLResponse",unsigned=true,wrapper="AssumeRoleWithSAMLResult"},
+AssumeRoleWithWebIdentity={"POST","/",input="AssumeRoleWithWebIdentityRequest",output="AssumeRoleWithWebIdentityResponse",unsigned=true,wrapper="AssumeRoleWithWebIdentityResult"},
 AssumeRoot={"POST","/",input="AssumeRootRequest",output="AssumeRootResponse",wrapper="AssumeRootResult"},
 DecodeAuthorizationMessage={"POST","/",input="DecodeAuthorizationMessageRequest",output="DecodeAuthorizationMessageResponse",wrapper="DecodeAuthorizationMessageResult"},
 GetAccessKeyInfo={"POST","/",input="GetAccessKeyInfoRequest",output="GetAccessKeyInfoResponse",wrapper="GetAccessKeyInfoResult"},
