@@ -1,10 +1,12 @@
 /* The floor for bench/20-http.sh: the same GET requests as laws.http.request, from plain C
  * with one reused libcurl easy handle (options set once), body collected into a buffer.
- *   http_floor URL N   ->  prints "<requests/s> <seconds>" for N timed requests after 500 warm-up */
+ *   http_floor URL N   ->  prints "<requests/s> <seconds> <client CPU us/request>" for N timed
+ *                          requests after 500 warm-up */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static char buf[1 << 16];
@@ -19,6 +21,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
+static double cpu(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -28,7 +37,7 @@ static double now(void) {
 int main(int argc, char **argv) {
   CURL *e;
   long i, n, status = 0;
-  double t0 = 0, t;
+  double t0 = 0, c0 = 0, t, c;
   if (argc != 3) {
     fprintf(stderr, "usage: http_floor URL N\n");
     return 2;
@@ -40,7 +49,10 @@ int main(int argc, char **argv) {
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   for (i = -500; i < n; i++) {
-    if (i == 0) t0 = now();
+    if (i == 0) {
+      t0 = now();
+      c0 = cpu();
+    }
     blen = 0;
     if (curl_easy_perform(e) != CURLE_OK) {
       fprintf(stderr, "request %ld failed\n", i);
@@ -50,7 +62,8 @@ int main(int argc, char **argv) {
     if (status != 200) return 1;
   }
   t = now() - t0;
-  printf("%.0f %.3f\n", (double)n / t, t);
+  c = cpu() - c0;
+  printf("%.0f %.3f %.1f\n", (double)n / t, t, c * 1e6 / (double)n);
   curl_easy_cleanup(e);
   curl_global_cleanup();
   return 0;

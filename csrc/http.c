@@ -7,14 +7,33 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #define POOL_MAX 8
+#define KEEP_BUF 65536 /* a pooled handle keeps response buffers up to this size */
+
+/* An idle easy handle with the response buffers of its last transfer (emptied, capacity kept):
+ * a warm request allocates nothing for them. */
+typedef struct pooled {
+  CURL *e;
+  laws_buf head, body;
+} pooled;
 
 struct laws_http_session {
   CURLSH *share;
-  CURL *idle[POOL_MAX];
+  pooled idle[POOL_MAX];
   int nidle;
   long connects;
+  char *default_ca;  /* libcurl's built-in CA bundle path, to restore on a pooled handle */
 };
+
+/* Before 7.84 the built-in CA path cannot be read back (CURLINFO_CAINFO), so a pooled handle is
+ * reset and configured from scratch instead. */
+#if LIBCURL_VERSION_NUM >= 0x075400
+#define REUSE_CONFIG 1
+#else
+#define REUSE_CONFIG 0
+#endif
 
 /* ---- buffers ---- */
 
@@ -37,6 +56,7 @@ int laws_buf_append(laws_buf *b, const char *s, size_t n) {
 }
 
 void laws_http_buf_free(laws_buf *b) {
+  if (b->p != NULL) OPENSSL_cleanse(b->p, b->len);
   free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
@@ -102,24 +122,60 @@ void laws_http_session_free(laws_http_session *s) {
   int i;
   if (s == NULL) return;
   /* Easy handles first: a share cannot be cleaned up while handles still use it. */
-  for (i = 0; i < s->nidle; i++) curl_easy_cleanup(s->idle[i]);
+  for (i = 0; i < s->nidle; i++) {
+    curl_easy_cleanup(s->idle[i].e);
+    laws_http_buf_free(&s->idle[i].head);
+    laws_http_buf_free(&s->idle[i].body);
+  }
   curl_share_cleanup(s->share);
+  free(s->default_ca);
   free(s);
 }
 
 long laws_http_session_connects(const laws_http_session *s) { return s->connects; }
 
-static CURL *acquire(laws_http_session *s) {
-  if (s->nidle > 0) return s->idle[--s->nidle];
-  return curl_easy_init();
+/* Returns 1 for a handle from the pool (configured by an earlier xfer_init), 0 for a new one. */
+static int acquire(laws_http_session *s, laws_http_xfer *x) {
+  if (s->nidle > 0) {
+    pooled *p = &s->idle[--s->nidle];
+    x->easy = p->e;
+    x->head = p->head;
+    x->body = p->body;
+    x->head.len = x->body.len = 0;
+    return REUSE_CONFIG;
+  }
+  x->easy = curl_easy_init();
+  return 0;
 }
 
-static void release(laws_http_session *s, CURL *e) {
+/* A response may carry credentials (STS, instance metadata): wipe it before the buffer is kept
+ * for the next transfer or freed. */
+static void keep_or_free(laws_buf *b) {
+  if (b->p != NULL) OPENSSL_cleanse(b->p, b->len);
+  b->len = 0;
+  if (b->cap > KEEP_BUF) laws_http_buf_free(b);
+}
+
+/* No curl_easy_reset: xfer_init sets every per-request option each time. Pointers into the
+ * finished xfer are cleared so an idle handle never refers to freed memory. */
+static void release(laws_http_session *s, laws_http_xfer *x) {
+  CURL *e = x->easy;
   if (s->nidle < POOL_MAX) {
-    /* reset clears options (and our pointers into the finished xfer) but keeps the handle's
-     * caches; the share holds connections, DNS and TLS sessions anyway. */
-    curl_easy_reset(e);
-    s->idle[s->nidle++] = e;
+    pooled *p = &s->idle[s->nidle++];
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+    if (!REUSE_CONFIG) curl_easy_reset(e);
+    p->e = e;
+    keep_or_free(&x->head);
+    keep_or_free(&x->body);
+    p->head = x->head;
+    p->body = x->body;
+    memset(&x->head, 0, sizeof x->head);
+    memset(&x->body, 0, sizeof x->body);
   } else {
     curl_easy_cleanup(e);
   }
@@ -189,31 +245,49 @@ static int has_header(const laws_http_req *r, const char *name) {
   return 0;
 }
 
-static CURLcode add_header(laws_http_xfer *x, const char *line) {
-  struct curl_slist *l = curl_slist_append(x->hdrs, line);
-  if (l == NULL) return CURLE_OUT_OF_MEMORY;
-  x->hdrs = l;
-  return CURLE_OK;
-}
-
-/* libcurl drops a header given as "Name:" with nothing after it; "Name;" sends it empty. */
-static CURLcode add_user_header(laws_http_xfer *x, const char *h) {
-  const char *c = strchr(h, ':');
-  const char *v = c ? c + 1 : NULL;
-  while (v && ows(*v)) v++;
-  if (c != NULL && *v == '\0') {
-    size_t n = (size_t)(c - h);
-    char *tmp = malloc(n + 2);
-    CURLcode rc;
-    if (tmp == NULL) return CURLE_OUT_OF_MEMORY;
-    memcpy(tmp, h, n);
-    tmp[n] = ';';
-    tmp[n + 1] = '\0';
-    rc = add_header(x, tmp);
-    free(tmp);
-    return rc;
+/* The request's header list in one allocation (nodes, then the lines): libcurl only reads a
+ * curl_slist, so building it ourselves saves two allocations per header. */
+static CURLcode build_headers(laws_http_xfer *x, const laws_http_req *req) {
+  static const char *const off[] = { "Expect:", "Accept:", "Content-Type:" };
+  const char *extra[3];
+  size_t i, n = 0, bytes = 0, total;
+  struct curl_slist *nodes;
+  char *w;
+  /* The wire must carry exactly the signed headers: switch off what libcurl would add. */
+  for (i = 0; i < 3; i++) {
+    size_t k = strlen(off[i]) - 1;
+    char name[16];
+    memcpy(name, off[i], k);
+    name[k] = '\0';
+    if (!has_header(req, name)) extra[n++] = off[i];
   }
-  return add_header(x, h);
+  for (i = 0; i < req->nheaders; i++) bytes += strlen(req->headers[i]) + 1;
+  for (i = 0; i < n; i++) bytes += strlen(extra[i]) + 1;
+  total = req->nheaders + n;
+  if (total == 0) return CURLE_OK;
+  nodes = malloc(total * sizeof *nodes + bytes);
+  if (nodes == NULL) return CURLE_OUT_OF_MEMORY;
+  w = (char *)(nodes + total);
+  for (i = 0; i < total; i++) {
+    const char *h = i < req->nheaders ? req->headers[i] : extra[i - req->nheaders];
+    size_t len = strlen(h);
+    const char *c = strchr(h, ':');
+    nodes[i].data = w;
+    nodes[i].next = i + 1 < total ? &nodes[i + 1] : NULL;
+    memcpy(w, h, len + 1);
+    if (i < req->nheaders && c != NULL) {
+      /* libcurl drops a header given as "Name:" with nothing after it; "Name;" sends it empty */
+      const char *v = c + 1;
+      while (ows(*v)) v++;
+      if (*v == '\0') {
+        w[c - h] = ';';
+        w[c - h + 1] = '\0';
+      }
+    }
+    w += len + 1;
+  }
+  x->hdrs = nodes;
+  return CURLE_OK;
 }
 
 #define SET(opt, val) do { if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK) goto fail; } while (0)
@@ -223,61 +297,72 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   CURL *e;
   const char *method = req->method ? req->method : "GET";
   const char *ca = req->ca_file;
-  size_t i;
+  int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
+  int post = strcmp(method, "POST") == 0;
   memset(x, 0, sizeof *x);
   x->session = s;
-  x->easy = e = acquire(s);
-  if (e == NULL) {
-    strcpy(x->errbuf, "out of memory");
-    return CURLE_OUT_OF_MEMORY;
+  if (!acquire(s, x)) {
+    if ((e = x->easy) == NULL) {
+      strcpy(x->errbuf, "out of memory");
+      return CURLE_OUT_OF_MEMORY;
+    }
+    /* Options that never change, set once per handle. */
+    SET(CURLOPT_SHARE, s->share);
+    SET(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    /* Peer and host verification are libcurl's defaults; set anyway, so nothing weaker can
+     * slip in. CURLOPT_PROXY stays unset: libcurl reads http_proxy / https_proxy / all_proxy /
+     * no_proxy from the environment. */
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+#if REUSE_CONFIG
+    if (s->default_ca == NULL) {
+      char *def = NULL;
+      if (curl_easy_getinfo(e, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL &&
+          (s->default_ca = strdup(def)) == NULL) {
+        rc = CURLE_OUT_OF_MEMORY;
+        goto fail;
+      }
+    }
+#endif
+  } else {
+    e = x->easy;
   }
   SET(CURLOPT_ERRORBUFFER, x->errbuf);
   SET(CURLOPT_PRIVATE, (void *)x);
-  SET(CURLOPT_SHARE, s->share);
-  SET(CURLOPT_NOSIGNAL, 1L);
-  SET(CURLOPT_URL, req->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
-  SET(CURLOPT_FOLLOWLOCATION, 0L);
-  SET(CURLOPT_WRITEFUNCTION, on_body);
   SET(CURLOPT_WRITEDATA, (void *)x);
-  SET(CURLOPT_HEADERFUNCTION, on_header);
   SET(CURLOPT_HEADERDATA, (void *)x);
-  if (req->timeout_ms > 0) SET(CURLOPT_TIMEOUT_MS, req->timeout_ms);
-  if (req->connect_timeout_ms > 0) SET(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+  SET(CURLOPT_URL, req->url);
+  /* Every per-request option is set on every request (0 means none / libcurl's default). */
+  SET(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 0L);
   if (ca == NULL || *ca == '\0') ca = getenv("AWS_CA_BUNDLE");
-  if (ca != NULL && *ca != '\0') SET(CURLOPT_CAINFO, ca);
-  /* Peer and host verification are libcurl's defaults; set them anyway so a reused handle can
-   * never carry a weaker setting. Proxies: CURLOPT_PROXY is left unset, so libcurl reads
-   * http_proxy / https_proxy / all_proxy / no_proxy from the environment. */
-  SET(CURLOPT_SSL_VERIFYPEER, 1L);
-  SET(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (ca == NULL || *ca == '\0') ca = s->default_ca;
+  if (ca != NULL || REUSE_CONFIG) SET(CURLOPT_CAINFO, ca);
 
-  if (strcmp(method, "HEAD") == 0) {
+  /* The method: HTTPGET resets an earlier HEAD, POST or upload on this handle. */
+  SET(CURLOPT_HTTPGET, 1L);
+  if (head) {
     SET(CURLOPT_NOBODY, 1L);
-  } else if (strcmp(method, "GET") == 0 && (req->body == NULL || req->body_len == 0)) {
-    SET(CURLOPT_HTTPGET, 1L);
-  } else {
-    if (strcmp(method, "POST") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
-    if (req->body != NULL) {
-      SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-      SET(CURLOPT_POSTFIELDS, req->body);
-    } else if (strcmp(method, "POST") == 0) {
-      SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-      SET(CURLOPT_POSTFIELDS, "");
-    }
+  } else if (req->body != NULL && (req->body_len > 0 || !get)) {
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    SET(CURLOPT_POSTFIELDS, req->body);
+  } else if (post) {
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    SET(CURLOPT_POSTFIELDS, "");
   }
+  /* A GET with a body goes out as a POST renamed to GET. */
+  SET(CURLOPT_CUSTOMREQUEST, (head || post || (get && !(req->body && req->body_len > 0))) ? NULL : method);
 
-  /* The wire must carry exactly the signed headers: switch off what libcurl would add. */
-  for (i = 0; i < req->nheaders; i++)
-    if ((rc = add_user_header(x, req->headers[i])) != CURLE_OK) goto fail;
-  if (!has_header(req, "Expect") && (rc = add_header(x, "Expect:")) != CURLE_OK) goto fail;
-  if (!has_header(req, "Accept") && (rc = add_header(x, "Accept:")) != CURLE_OK) goto fail;
-  if (!has_header(req, "Content-Type") && (rc = add_header(x, "Content-Type:")) != CURLE_OK) goto fail;
+  if ((rc = build_headers(x, req)) != CURLE_OK) goto fail;
   SET(CURLOPT_HTTPHEADER, x->hdrs);
   return CURLE_OK;
 fail:
@@ -310,9 +395,15 @@ void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
 }
 
 void laws_http_xfer_cleanup(laws_http_xfer *x) {
-  if (x->easy != NULL) release(x->session, x->easy);
+  if (x->easy != NULL) release(x->session, x);
   x->easy = NULL;
-  curl_slist_free_all(x->hdrs);
+  if (x->hdrs != NULL) {
+    /* one block (see build_headers) holding X-Amz-Security-Token and Authorization: wipe it */
+    struct curl_slist *last = x->hdrs;
+    while (last->next != NULL) last = last->next;
+    OPENSSL_cleanse(x->hdrs, (size_t)(last->data + strlen(last->data) + 1 - (char *)x->hdrs));
+    free(x->hdrs);
+  }
   x->hdrs = NULL;
   laws_http_buf_free(&x->head);
   laws_http_buf_free(&x->body);

@@ -1,15 +1,29 @@
-/* laws.core hash helpers: sha256_hex, hmac_sha256, hex. Translation only. */
+/* laws.core hash helpers: sha256_hex, hmac_sha256, hex. Translation only. One reusable
+ * laws_hasher per Lua state (an upvalue userdata), so a helper call fetches nothing. */
 #include <openssl/crypto.h>
 
 #include "laws_lua.h"
 #include "hash.h"
+
+#define HASHER_MT "laws.hasher"
+
+static int hasher_gc(lua_State *L) {
+  laws_hasher **h = (laws_hasher **)luaL_checkudata(L, 1, HASHER_MT);
+  laws_hasher_free(*h);
+  *h = NULL;
+  return 0;
+}
+
+static laws_hasher *uphasher(lua_State *L) {
+  return *(laws_hasher **)lua_touserdata(L, lua_upvalueindex(1));
+}
 
 static int l_sha256_hex(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   unsigned char d[LAWS_SHA256_LEN];
   char hex[2 * LAWS_SHA256_LEN + 1];
-  if (laws_sha256(s, len, d) != 0) return luaL_error(L, "sha256_hex: OpenSSL failure");
+  if (laws_hasher_sha256(uphasher(L), s, len, d) != 0) return luaL_error(L, "sha256_hex: OpenSSL failure");
   laws_hex(d, sizeof d, hex);
   lua_pushlstring(L, hex, 2 * LAWS_SHA256_LEN);
   return 1;
@@ -25,7 +39,7 @@ static int l_hmac_sha256(lua_State *L) {
   int as_hex = fmt[0] == 'h' && fmt[1] == 'e' && fmt[2] == 'x' && fmt[3] == '\0';
   if (!as_hex && !(fmt[0] == 'r' && fmt[1] == 'a' && fmt[2] == 'w' && fmt[3] == '\0'))
     return luaL_argerror(L, 3, "expected \"hex\" or \"raw\"");
-  if (laws_hmac_sha256(key, klen, data, dlen, d) != 0) return luaL_error(L, "hmac_sha256: OpenSSL failure");
+  if (laws_hasher_hmac(uphasher(L), key, klen, data, dlen, d) != 0) return luaL_error(L, "hmac_sha256: OpenSSL failure");
   if (as_hex) {
     laws_hex(d, sizeof d, hex);
     lua_pushlstring(L, hex, 2 * LAWS_SHA256_LEN);
@@ -47,14 +61,24 @@ static int l_hex(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg funcs[] = {
-  {"sha256_hex", l_sha256_hex},
-  {"hmac_sha256", l_hmac_sha256},
-  {"hex", l_hex},
-  {NULL, NULL}
-};
-
 int laws_hash_open(lua_State *L) {
-  luaL_setfuncs_compat(L, funcs);
+  int t = lua_gettop(L);
+  laws_hasher **h = (laws_hasher **)lua_newuserdata(L, sizeof *h);
+  *h = NULL;
+  if (luaL_newmetatable(L, HASHER_MT)) {
+    lua_pushcfunction(L, hasher_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  if ((*h = laws_hasher_new()) == NULL) return luaL_error(L, "laws.core: cannot set up SHA-256/HMAC (OpenSSL)");
+  lua_pushvalue(L, t + 1);
+  lua_pushcclosure(L, l_sha256_hex, 1);
+  lua_setfield(L, t, "sha256_hex");
+  lua_pushvalue(L, t + 1);
+  lua_pushcclosure(L, l_hmac_sha256, 1);
+  lua_setfield(L, t, "hmac_sha256");
+  lua_pushcfunction(L, l_hex);
+  lua_setfield(L, t, "hex");
+  lua_settop(L, t);
   return 0;
 }

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "laws_lua.h"
 #include "l_http.h"
 
@@ -169,6 +171,14 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req) {
   }
 }
 
+void laws_lhttp_wipereq(laws_http_req *req) {
+  size_t i;
+  for (i = 0; i < req->nheaders; i++) {
+    char *line = (char *)req->headers[i]; /* our own scratch block, see checkheaders */
+    OPENSSL_cleanse(line, strlen(line));
+  }
+}
+
 /* ---- results ---- */
 
 static void pushheaders(lua_State *L, const laws_http_res *res) {
@@ -228,9 +238,27 @@ static int s_request(lua_State *L) {
   int n;
   laws_lhttp_checkreq(L, 2, 1, &req);
   laws_http_perform(&x, s, &req, &res);
+  laws_lhttp_wipereq(&req);
   n = laws_lhttp_pushresult(L, &res);
   laws_http_xfer_cleanup(&x);
   return n;
+}
+
+/* session:request as a plain function of the request (upvalue 1: the session): what
+ * laws.http.request is, without a Lua wrapper or a method lookup per call. */
+static int bound_request(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  return s_request(L);
+}
+
+static int l_bind(lua_State *L) {
+  tosession(L, 1);
+  lua_settop(L, 1);
+  lua_pushcclosure(L, bound_request, 1);
+  return 1;
 }
 
 static int s_connects(lua_State *L) {
@@ -296,7 +324,7 @@ static const luaL_Reg methods[] = {
 };
 
 static const luaL_Reg funcs[] = {
-  { "http_session", l_session }, { "http_set_error_mt", l_set_error_mt }, { NULL, NULL }
+  { "http_session", l_session }, { "http_set_error_mt", l_set_error_mt }, { "http_bind", l_bind }, { NULL, NULL }
 };
 
 int laws_http_open(lua_State *L) {

@@ -17,6 +17,9 @@ laws_http_session *laws_lhttp_checksession(lua_State *L, int idx);
  * (timeout, connect_timeout, ca_file) are taken from the session userdata at sidx (0: none). */
 void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req);
 
+/* Wipes the header lines checkreq copied (they hold the session token and the signature). */
+void laws_lhttp_wipereq(laws_http_req *req);
+
 /* Pushes the result: res table (1 value) or nil, err (2 values). Returns the count. */
 int laws_lhttp_pushresult(lua_State *L, const laws_http_res *res);
 

@@ -2,6 +2,7 @@
  * sigv4_cached_keys. Reads the Lua tables into a laws_sigv4_request, builds the signed
  * request table from the result. The signer context (key caches, buffers) is one userdata
  * per Lua state, shared as an upvalue. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "laws_lua.h"
@@ -25,6 +26,18 @@ static laws_sigv4_ctx *upctx(lua_State *L) {
   return b->c;
 }
 
+/* Misuse raises with the position of the code that called laws.sigv4.sign/presign/canonical
+ * (level 2: level 1 is the thin Lua wrapper), so the message points at the user's line. */
+static int raise(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  luaL_where(L, 2);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 static const char *const OPTS[] = {
   "service", "region", "time", "presign", "expires", "algorithm", "region_set", "normalize_path",
   "double_encode", "payload", "content_sha256_header", "omit_session_token", NULL
@@ -34,146 +47,179 @@ static const int OPT_TYPES[] = {
   LUA_TBOOLEAN, LUA_TSTRING, LUA_TBOOLEAN, LUA_TBOOLEAN
 };
 
-/* Checks every option name and type; raises naming the bad one. */
-static void check_options(lua_State *L, int idx, const char *fn) {
+enum { O_SERVICE, O_REGION, O_TIME, O_PRESIGN, O_EXPIRES, O_ALGORITHM, O_REGION_SET, O_NORMALIZE_PATH,
+       O_DOUBLE_ENCODE, O_PAYLOAD, O_CONTENT_SHA256_HEADER, O_OMIT_SESSION_TOKEN };
+
+/* One pass over options: checks every name and type (raises naming the bad one) and fills
+ * r. Strings stay anchored by the options table. Returns the algorithm name or NULL. */
+static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv4_request *r) {
+  const char *alg = NULL;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     const char *k;
+    size_t kl, sl;
     int i;
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: option names must be strings", fn);
-    k = lua_tostring(L, -2);
-    for (i = 0; OPTS[i] && strcmp(OPTS[i], k) != 0; i++) {}
-    if (!OPTS[i]) luaL_error(L, "%s: unknown option '%s'", fn, k);
+    if (lua_type(L, -2) != LUA_TSTRING) raise(L, "%s: option names must be strings", fn);
+    k = lua_tolstring(L, -2, &kl);
+    for (i = 0; OPTS[i] && (OPTS[i][0] != k[0] || strcmp(OPTS[i], k) != 0); i++) {}
+    if (!OPTS[i]) raise(L, "%s: unknown option '%s'", fn, k);
     if (lua_type(L, -1) != OPT_TYPES[i])
-      luaL_error(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
+      raise(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
+    switch (i) {
+    case O_SERVICE: r->service = lua_tolstring(L, -1, &r->service_len); break;
+    case O_REGION: r->region = lua_tolstring(L, -1, &r->region_len); break;
+    case O_REGION_SET: r->region_set = lua_tolstring(L, -1, &r->region_set_len); break;
+    case O_PAYLOAD: r->payload = lua_tolstring(L, -1, &r->payload_len); break;
+    case O_ALGORITHM: alg = lua_tolstring(L, -1, &sl); break;
+    case O_PRESIGN: r->presign = lua_toboolean(L, -1); break;
+    case O_NORMALIZE_PATH: r->normalize_path = lua_toboolean(L, -1); break;
+    case O_DOUBLE_ENCODE: r->double_encode = lua_toboolean(L, -1); break;
+    case O_CONTENT_SHA256_HEADER: r->content_sha256_header = lua_toboolean(L, -1); break;
+    case O_OMIT_SESSION_TOKEN: r->omit_session_token = lua_toboolean(L, -1); break;
+    case O_EXPIRES: {
+      lua_Number n = lua_tonumber(L, -1);
+      r->expires = n >= 1 && n <= 604800 && n == (lua_Number)(long)n ? (long)n : -1; /* no UB cast */
+      break;
+    }
+    default: break; /* O_TIME: passed separately, already resolved by the Lua side */
+    }
     lua_pop(L, 1);
   }
+  return alg;
 }
 
-static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what) {
+static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what,
+                             const char *fn) {
   const char *s;
   lua_getfield(L, t, k);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
-    if (required) luaL_error(L, "%s is missing", what);
+    if (required) raise(L, "%s: %s is missing", fn, what);
     *len = 0;
     return NULL;
   }
-  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s must be a string", what);
+  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
   s = lua_tolstring(L, -1, len);
   lua_pop(L, 1); /* still anchored by the table it came from */
   return s;
 }
 
-static int opt_bool(lua_State *L, int t, const char *k, int dflt) {
-  int v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
 
 /* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
  * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
-static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of) {
-  size_t cap = STACK_HEADERS, count = 0;
+/* Fills h/ko (capacity cap) from the headers table; returns the entry count, or cap + 1
+ * as soon as they do not fit (the caller then retries with room for all). */
+static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, int *ko, size_t cap) {
+  size_t count = 0;
   int nk = 0;
-  laws_sigv4_header *h;
-  int *ko;
-  lua_pushnil(L);
-  while (lua_next(L, t)) { /* count first: the arrays live in one userdata */
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "request.headers: header names must be strings");
-    count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
-    lua_pop(L, 1);
-  }
-  if (count > cap) cap = count;
-  h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
-  ko = (int *)(void *)(h + cap);
-  count = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    size_t nlen;
-    const char *name = lua_tolstring(L, -2, &nlen);
+    size_t nlen, j, m;
+    const char *name;
     int tv = lua_type(L, -1);
+    if (lua_type(L, -2) != LUA_TSTRING) raise(L, "request.headers: header names must be strings");
+    name = lua_tolstring(L, -2, &nlen);
+    if (tv != LUA_TSTRING && tv != LUA_TTABLE)
+      raise(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
+    m = tv == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
+    if (count + m > cap) {
+      lua_pop(L, 2);
+      return cap + 1;
+    }
     if (tv == LUA_TSTRING) {
       h[count].name = name; h[count].nlen = nlen;
       h[count].value = lua_tolstring(L, -1, &h[count].vlen);
       ko[count++] = nk;
-    } else if (tv == LUA_TTABLE) {
-      size_t j, m = lua_rawlen(L, -1);
-      for (j = 1; j <= m; j++) {
-        lua_rawgeti(L, -1, (int)j);
-        if (lua_type(L, -1) != LUA_TSTRING)
-          luaL_error(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
-        h[count].name = name; h[count].nlen = nlen;
-        h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
-        ko[count++] = nk;
-        lua_pop(L, 1);
-      }
-    } else {
-      luaL_error(L, "request.headers[\"%s\"] must be a string or a list of strings", name);
+    }
+    for (j = 1; tv == LUA_TTABLE && j <= m; j++) {
+      lua_rawgeti(L, -1, (int)j);
+      if (lua_type(L, -1) != LUA_TSTRING)
+        raise(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
+      h[count].name = name; h[count].nlen = nlen;
+      h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
+      ko[count++] = nk;
+      lua_pop(L, 1);
     }
     nk++;
     lua_pop(L, 1);
   }
-  *n = count;
-  *key_of = ko;
+  return count;
+}
+
+/* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
+ * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
+static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of,
+                                       laws_sigv4_header *stack_h, int *stack_ko) {
+  size_t count = 0, cap;
+  laws_sigv4_header *h;
+  if ((*n = fill_headers(L, t, stack_h, stack_ko, STACK_HEADERS)) <= STACK_HEADERS) {
+    *key_of = stack_ko;
+    return stack_h;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, t)) { /* many headers: count, then arrays in a userdata (collected if we raise) */
+    count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
+    lua_pop(L, 1);
+  }
+  cap = count;
+  h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
+  *key_of = (int *)(void *)(h + cap);
+  *n = fill_headers(L, t, h, *key_of, cap);
   return h;
 }
 
-/* sigv4_sign(request, credentials, options, time, force_presign) -> signed, details
+/* sigv4_sign(request, credentials, options, time, url_only) -> signed, details
+ *   url_only (presign): query mode, and the first result is just the URL string
  * sigv4_canonical(...) -> canonical_request, string_to_sign (no key, no signature) */
+static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
+                        int hidx, const int *key_of);
+
 static int sign_impl(lua_State *L, int canonical_only) {
-  const char *fn = canonical_only ? "laws.sigv4.canonical" : "laws.sigv4.sign";
+  const char *fn = canonical_only ? "laws.sigv4.canonical"
+                   : lua_toboolean(L, 5) ? "laws.sigv4.presign" : "laws.sigv4.sign";
   laws_sigv4_request r;
   const laws_sigv4_result *res;
   const char *alg;
-  size_t alen, i, nh = 0;
-  int *key_of = NULL, rc, hidx = 0, k;
+  size_t nh = 0;
+  int *key_of = NULL, rc, hidx = 0, url_only;
+  laws_sigv4_header stack_h[STACK_HEADERS];
+  int stack_ko[STACK_HEADERS];
   memset(&r, 0, sizeof r);
-  if (!lua_istable(L, 1)) return luaL_error(L, "%s: request must be a table", fn);
-  if (!lua_istable(L, 2)) return luaL_error(L, "%s: credentials must be a table", fn);
-  if (!lua_istable(L, 3)) return luaL_error(L, "%s: options must be a table", fn);
+  if (!lua_istable(L, 1)) return raise(L, "%s: request must be a table", fn);
+  if (!lua_istable(L, 2)) return raise(L, "%s: credentials must be a table", fn);
+  if (!lua_istable(L, 3)) return raise(L, "%s: options must be a table", fn);
   lua_settop(L, 5);
-  check_options(L, 3, fn);
-  r.method = field_str(L, 1, "method", &r.method_len, 1, "request.method");
-  r.url = field_str(L, 1, "url", &r.url_len, 1, "request.url");
-  r.body = field_str(L, 1, "body", &r.body_len, 0, "request.body");
-  r.access_key_id = field_str(L, 2, "access_key_id", &r.akid_len, 1, "credentials.access_key_id");
-  r.secret = field_str(L, 2, "secret_access_key", &r.secret_len, 1, "credentials.secret_access_key");
-  r.token = field_str(L, 2, "session_token", &r.token_len, 0, "credentials.session_token");
-  r.service = field_str(L, 3, "service", &r.service_len, 1, "options.service");
-  r.region = field_str(L, 3, "region", &r.region_len, 0, "options.region");
-  r.region_set = field_str(L, 3, "region_set", &r.region_set_len, 0, "options.region_set");
-  r.payload = field_str(L, 3, "payload", &r.payload_len, 0, "options.payload");
-  alg = field_str(L, 3, "algorithm", &alen, 0, "options.algorithm");
+  r.expires = 900;
+  r.normalize_path = r.double_encode = 1;
+  alg = read_options(L, 3, fn, &r);
+  r.method = field_str(L, 1, "method", &r.method_len, 1, "request.method", fn);
+  r.url = field_str(L, 1, "url", &r.url_len, 1, "request.url", fn);
+  r.body = field_str(L, 1, "body", &r.body_len, 0, "request.body", fn);
+  r.access_key_id = field_str(L, 2, "access_key_id", &r.akid_len, 1, "credentials.access_key_id", fn);
+  r.secret = field_str(L, 2, "secret_access_key", &r.secret_len, 1, "credentials.secret_access_key", fn);
+  r.token = field_str(L, 2, "session_token", &r.token_len, 0, "credentials.session_token", fn);
+  if (r.service == NULL) return raise(L, "%s: options.service is missing", fn);
   if (alg == NULL || strcmp(alg, "AWS4-HMAC-SHA256") == 0) r.algorithm = LAWS_SIGV4_HMAC;
   else if (strcmp(alg, "AWS4-ECDSA-P256-SHA256") == 0) r.algorithm = LAWS_SIGV4A;
-  else return luaL_error(L, "%s: options.algorithm must be \"AWS4-HMAC-SHA256\" or \"AWS4-ECDSA-P256-SHA256\"", fn);
-  if (r.region == NULL && r.algorithm == LAWS_SIGV4_HMAC) return luaL_error(L, "%s: options.region is missing", fn);
+  else return raise(L, "%s: options.algorithm must be \"AWS4-HMAC-SHA256\" or \"AWS4-ECDSA-P256-SHA256\"", fn);
+  if (r.region == NULL && r.algorithm == LAWS_SIGV4_HMAC) return raise(L, "%s: options.region is missing", fn);
   if (r.token && r.token_len == 0) r.token = NULL; /* an empty token is no token */
-  if (!lua_isnumber(L, 4)) return luaL_error(L, "%s: options.time must be a number", fn);
+  if (!lua_isnumber(L, 4)) return raise(L, "%s: options.time must be a number", fn);
   if (!(lua_tonumber(L, 4) >= 0 && lua_tonumber(L, 4) < 253402300800.0))
-    return luaL_error(L, "%s: options.time is out of range", fn);
+    return raise(L, "%s: options.time is out of range", fn);
   r.time = (int64_t)lua_tonumber(L, 4);
-  r.presign = lua_toboolean(L, 5) || opt_bool(L, 3, "presign", 0);
-  lua_getfield(L, 3, "expires");
-  r.expires = lua_isnil(L, -1) ? 900 : (lua_tonumber(L, -1) == (long)lua_tonumber(L, -1) ? (long)lua_tonumber(L, -1) : -1);
-  lua_pop(L, 1);
-  r.normalize_path = opt_bool(L, 3, "normalize_path", 1);
-  r.double_encode = opt_bool(L, 3, "double_encode", 1);
-  r.content_sha256_header = opt_bool(L, 3, "content_sha256_header", 0);
-  r.omit_session_token = opt_bool(L, 3, "omit_session_token", 0);
+  url_only = lua_toboolean(L, 5);
+  if (url_only) r.presign = 1;
   r.canonical_only = canonical_only;
   lua_getfield(L, 1, "headers");
   if (!lua_isnil(L, -1)) {
-    if (!lua_istable(L, -1)) return luaL_error(L, "%s: request.headers must be a table", fn);
+    if (!lua_istable(L, -1)) return raise(L, "%s: request.headers must be a table", fn);
     hidx = lua_gettop(L);
-    r.headers = read_headers(L, hidx, &nh, &key_of);
+    r.headers = read_headers(L, hidx, &nh, &key_of, stack_h, stack_ko);
     r.nheaders = nh;
   }
   rc = laws_sigv4_sign(upctx(L), &r, &res);
-  if (rc == LAWS_SIGV4_EINVAL) return luaL_error(L, "%s: %s", fn, res->error);
+  if (rc == LAWS_SIGV4_EINVAL) return raise(L, "%s: %s", fn, res->error);
   if (rc != LAWS_SIGV4_OK) {
     lua_pushnil(L);
     lua_pushstring(L, rc == LAWS_SIGV4_ENOMEM ? "out of memory while signing" : "OpenSSL failure while signing");
@@ -185,15 +231,34 @@ static int sign_impl(lua_State *L, int canonical_only) {
     return 2;
   }
 
-  /* signed request: a new table with every field of request, new headers and url */
-  lua_newtable(L);
+  if (url_only) {
+    lua_pushlstring(L, res->url, res->url_len);
+  } else {
+    push_signed(L, &r, res, hidx, key_of);
+  }
+  lua_createtable(L, 0, 3);
+  lua_pushlstring(L, res->canonical_request, res->canonical_len);
+  lua_setfield(L, -2, "canonical_request");
+  lua_pushlstring(L, res->string_to_sign, res->sts_len);
+  lua_setfield(L, -2, "string_to_sign");
+  lua_pushlstring(L, res->signature, res->signature_len);
+  lua_setfield(L, -2, "signature");
+  return 2;
+}
+
+/* The signed request: a new table with every field of request (index 1), new headers, url. */
+static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
+                        int hidx, const int *key_of) {
+  size_t i, nh = rq->nheaders;
+  int k;
+  lua_createtable(L, 0, 6);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
   }
-  if (r.presign) {
+  if (rq->presign) {
     lua_pushlstring(L, res->url, res->url_len);
     lua_setfield(L, -2, "url");
   }
@@ -225,19 +290,15 @@ static int sign_impl(lua_State *L, int canonical_only) {
     }
   }
   for (k = 0; k < res->nadded; k++) {
-    lua_pushlstring(L, res->added_value[k], res->added_len[k]);
+    if (rq->token && strcmp(res->added_name[k], "X-Amz-Security-Token") == 0) {
+      /* the same bytes as credentials.session_token: reuse the caller's string */
+      lua_getfield(L, 2, "session_token");
+    } else {
+      lua_pushlstring(L, res->added_value[k], res->added_len[k]);
+    }
     lua_setfield(L, -2, res->added_name[k]);
   }
   lua_setfield(L, -2, "headers");
-
-  lua_createtable(L, 0, 3);
-  lua_pushlstring(L, res->canonical_request, res->canonical_len);
-  lua_setfield(L, -2, "canonical_request");
-  lua_pushlstring(L, res->string_to_sign, res->sts_len);
-  lua_setfield(L, -2, "string_to_sign");
-  lua_pushlstring(L, res->signature, res->signature_len);
-  lua_setfield(L, -2, "signature");
-  return 2;
 }
 
 static int l_sign(lua_State *L) { return sign_impl(L, 0); }

@@ -1,139 +1,44 @@
-/* SigV4 / SigV4a signing: validation, string to sign, cached key derivation, header and
- * query (presign) modes. Canonicalisation lives in sigv4_canon.c, SigV4a keys in sigv4a.c. */
+/* SigV4 / SigV4a signing: validation, the headers the signer adds, canonical request, string
+ * to sign, header and query (presign) modes. Canonicalisation is in sigv4_canon.c, the key
+ * caches in sigv4_keys.c, SigV4a keys in sigv4a.c. */
 #include "sigv4_int.h"
-#include "hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/crypto.h>
 
-#define NKEYS 8       /* (secret, date, region, service) -> kSigning */
-#define NAKEYS 4      /* (access key, secret) -> P-256 key */
-#define KFIELD 128    /* longer secrets/scopes are derived every time instead of cached */
-
-struct key_entry {
-  uint64_t stamp;     /* 0: empty */
-  unsigned char key[LAWS_SHA256_LEN];
-  char secret[KFIELD], region[KFIELD], service[KFIELD], date[8];
-  size_t slen, rlen, svlen;
-};
-
-struct akey_entry {
-  uint64_t stamp;
-  laws_ec_key *k;
-  char akid[KFIELD], secret[KFIELD];
-  size_t alen, slen;
-};
-
 struct laws_sigv4_ctx {
-  struct key_entry keys[NKEYS];
-  struct akey_entry akeys[NAKEYS];
-  uint64_t clock;
+  laws_sigv4_keys keys;
+  laws_hasher *hs;
   laws_buf canon, sts, sig, url, auth, strs, arr, signed_list, hdrs, scope, path, drop, skip;
-  char amzdate[17], payload[65], sechex[2 * LAWS_SHA256_LEN + 1];
+  char amzdate[17], payload[65], sechex[2 * LAWS_SHA256_LEN + 1], expires[24];
   laws_sigv4_result res;
 };
 
 laws_sigv4_ctx *laws_sigv4_ctx_new(void) {
-  return calloc(1, sizeof(laws_sigv4_ctx));
-}
-
-static void free_akey(struct akey_entry *e) {
-  laws_sigv4a_key_free(e->k);
-  OPENSSL_cleanse(e, sizeof *e);
+  laws_sigv4_ctx *c = calloc(1, sizeof(laws_sigv4_ctx));
+  if (c && (c->hs = laws_hasher_new()) == NULL) {
+    free(c);
+    c = NULL;
+  }
+  return c;
 }
 
 void laws_sigv4_ctx_free(laws_sigv4_ctx *c) {
-  int i;
-  laws_buf *bufs[] = { &c->canon, &c->sts, &c->sig, &c->url, &c->auth, &c->strs, &c->arr, &c->signed_list,
-                       &c->hdrs, &c->scope, &c->path, &c->drop, &c->skip };
   if (c == NULL) return;
-  for (i = 0; i < NAKEYS; i++) free_akey(&c->akeys[i]);
-  for (i = 0; i < (int)(sizeof bufs / sizeof bufs[0]); i++) laws_buf_free(bufs[i]);
+  laws_buf_free(&c->canon); laws_buf_free(&c->sts); laws_buf_free(&c->sig); laws_buf_free(&c->url);
+  laws_buf_free(&c->auth); laws_buf_free(&c->strs); laws_buf_free(&c->arr); laws_buf_free(&c->signed_list);
+  laws_buf_free(&c->hdrs); laws_buf_free(&c->scope); laws_buf_free(&c->path); laws_buf_free(&c->drop);
+  laws_buf_free(&c->skip);
+  laws_keys_clear(&c->keys);
+  laws_hasher_free(c->hs);
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
 }
 
 int laws_sigv4_cached_keys(const laws_sigv4_ctx *c, int algorithm) {
-  int i, n = 0;
-  if (algorithm == LAWS_SIGV4A) {
-    for (i = 0; i < NAKEYS; i++) n += c->akeys[i].stamp != 0;
-  } else {
-    for (i = 0; i < NKEYS; i++) n += c->keys[i].stamp != 0;
-  }
-  return n;
-}
-
-static int eq(const char *a, size_t al, const char *b, size_t bl) { return al == bl && memcmp(a, b, al) == 0; }
-
-static int derive_key(const laws_sigv4_request *r, const char *date, unsigned char out[LAWS_SHA256_LEN]) {
-  unsigned char k[LAWS_SHA256_LEN];
-  char *first;
-  int rc = -1;
-  if ((first = malloc(r->secret_len + 4)) == NULL) return -1;
-  memcpy(first, "AWS4", 4);
-  memcpy(first + 4, r->secret, r->secret_len);
-  if (laws_hmac_sha256(first, r->secret_len + 4, date, 8, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, r->region, r->region_len, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, r->service, r->service_len, k) == 0 &&
-      laws_hmac_sha256(k, sizeof k, "aws4_request", 12, out) == 0)
-    rc = 0;
-  OPENSSL_cleanse(first, r->secret_len + 4);
-  OPENSSL_cleanse(k, sizeof k);
-  free(first);
-  return rc;
-}
-
-/* kSigning for the request, from the cache when possible; the evicted entry is wiped. */
-static int signing_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, const char *date,
-                       unsigned char out[LAWS_SHA256_LEN]) {
-  struct key_entry *e, *victim = &c->keys[0];
-  int i;
-  if (r->secret_len > KFIELD || r->region_len > KFIELD || r->service_len > KFIELD)
-    return derive_key(r, date, out);
-  for (i = 0; i < NKEYS; i++) {
-    e = &c->keys[i];
-    if (e->stamp && memcmp(e->date, date, 8) == 0 && eq(e->secret, e->slen, r->secret, r->secret_len) &&
-        eq(e->region, e->rlen, r->region, r->region_len) && eq(e->service, e->svlen, r->service, r->service_len)) {
-      e->stamp = ++c->clock;
-      memcpy(out, e->key, LAWS_SHA256_LEN);
-      return 0;
-    }
-    if (e->stamp < victim->stamp) victim = e;
-  }
-  OPENSSL_cleanse(victim, sizeof *victim);
-  if (derive_key(r, date, victim->key) != 0) return -1;
-  memcpy(victim->secret, r->secret, r->secret_len); victim->slen = r->secret_len;
-  memcpy(victim->region, r->region, r->region_len); victim->rlen = r->region_len;
-  memcpy(victim->service, r->service, r->service_len); victim->svlen = r->service_len;
-  memcpy(victim->date, date, 8);
-  victim->stamp = ++c->clock;
-  memcpy(out, victim->key, LAWS_SHA256_LEN);
-  return 0;
-}
-
-static const laws_ec_key *ec_key(laws_sigv4_ctx *c, const laws_sigv4_request *r, laws_ec_key **owned) {
-  struct akey_entry *e, *victim = &c->akeys[0];
-  int i;
-  *owned = NULL;
-  if (r->akid_len > KFIELD || r->secret_len > KFIELD)
-    return *owned = laws_sigv4a_derive(r->access_key_id, r->akid_len, r->secret, r->secret_len);
-  for (i = 0; i < NAKEYS; i++) {
-    e = &c->akeys[i];
-    if (e->stamp && eq(e->akid, e->alen, r->access_key_id, r->akid_len) && eq(e->secret, e->slen, r->secret, r->secret_len)) {
-      e->stamp = ++c->clock;
-      return e->k;
-    }
-    if (e->stamp < victim->stamp) victim = e;
-  }
-  free_akey(victim);
-  if ((victim->k = laws_sigv4a_derive(r->access_key_id, r->akid_len, r->secret, r->secret_len)) == NULL) return NULL;
-  memcpy(victim->akid, r->access_key_id, r->akid_len); victim->alen = r->akid_len;
-  memcpy(victim->secret, r->secret, r->secret_len); victim->slen = r->secret_len;
-  victim->stamp = ++c->clock;
-  return victim->k;
+  return laws_keys_count(&c->keys, algorithm);
 }
 
 static int fail(laws_sigv4_ctx *c, const char *msg) {
@@ -141,8 +46,9 @@ static int fail(laws_sigv4_ctx *c, const char *msg) {
   return LAWS_SIGV4_EINVAL;
 }
 
-static int lower_eq(const char *a, size_t al, const char *lower) {
-  size_t i, n = strlen(lower);
+#define lower_eq(a, al, lit) lower_eqn((a), (al), lit, sizeof(lit) - 1)
+static int lower_eqn(const char *a, size_t al, const char *lower, size_t n) {
+  size_t i;
   if (al != n) return 0;
   for (i = 0; i < n; i++) {
     char ch = a[i];
@@ -153,7 +59,26 @@ static int lower_eq(const char *a, size_t al, const char *lower) {
 }
 
 static int is_tchar(unsigned char ch) { /* RFC 9110 token */
+  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-') return 1;
   return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
+}
+
+/* UTC calendar from epoch seconds (Howard Hinnant's civil_from_days): no locale or TZ lock. */
+static void amz_date(int64_t t, char out[17]) {
+  int64_t days = t / 86400, secs = t % 86400, z = days + 719468, era = z / 146097;
+  int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  int v[6], w[6] = { 4, 2, 2, 2, 2, 2 }, k, j;
+  v[0] = (int)y; v[1] = (int)m; v[2] = (int)d;
+  v[3] = (int)(secs / 3600); v[4] = (int)(secs / 60 % 60); v[5] = (int)(secs % 60);
+  for (k = 0; k < 6; k++) {
+    if (k == 3) *out++ = 'T';
+    for (j = w[k] - 1; j >= 0; j--, v[k] /= 10) out[j] = (char)('0' + v[k] % 10);
+    out += w[k];
+  }
+  out[0] = 'Z';
+  out[1] = '\0';
 }
 
 static int check_header(laws_sigv4_ctx *c, const laws_sigv4_header *h, int allow_folded) {
@@ -176,10 +101,30 @@ static int check_header(laws_sigv4_ctx *c, const laws_sigv4_header *h, int allow
 
 static int check_payload(const char *p, size_t n) {
   size_t i;
-  if (eq(p, n, "UNSIGNED-PAYLOAD", 16) || (n > 10 && memcmp(p, "STREAMING-", 10) == 0)) return 0;
+  if ((n == 16 && memcmp(p, "UNSIGNED-PAYLOAD", 16) == 0) || (n > 10 && memcmp(p, "STREAMING-", 10) == 0)) return 0;
   if (n != 64) return -1;
   for (i = 0; i < n; i++)
     if (!strchr("0123456789abcdef", p[i]) || p[i] == 0) return -1;
+  return 0;
+}
+
+/* Everything about r that is not a header; u receives the parsed URL. */
+static int validate(laws_sigv4_ctx *c, const laws_sigv4_request *r, laws_url *u) {
+  size_t i, rset_len = r->region_set ? r->region_set_len : r->region_len;
+  int v4a = r->algorithm == LAWS_SIGV4A;
+  if (r->method_len == 0) return fail(c, "request.method must not be empty");
+  for (i = 0; i < r->method_len; i++)
+    if (!is_tchar((unsigned char)r->method[i])) return fail(c, "request.method contains an invalid character");
+  if (laws_url_parse(r->url, r->url_len, u, c->res.error) != 0) return LAWS_SIGV4_EINVAL;
+  if (r->akid_len == 0) return fail(c, "credentials.access_key_id must not be empty");
+  if (r->secret_len == 0) return fail(c, "credentials.secret_access_key must not be empty");
+  if (r->service_len == 0) return fail(c, "options.service must not be empty");
+  if (!v4a && r->region_len == 0) return fail(c, "options.region must not be empty");
+  if (v4a && rset_len == 0) return fail(c, "options.region_set (or options.region) must not be empty");
+  if (r->presign && (r->expires < 1 || r->expires > 604800)) return fail(c, "options.expires must be 1..604800 seconds");
+  if (r->payload && check_payload(r->payload, r->payload_len) != 0)
+    return fail(c, "options.payload must be nil, \"UNSIGNED-PAYLOAD\" or a lower-case hex SHA-256");
+  if (r->time < 0 || r->time > 253402300799LL) return fail(c, "options.time is out of range");
   return 0;
 }
 
@@ -189,43 +134,71 @@ static void add_hdr(laws_sigv4_result *res, const char *name, size_t off, size_t
   res->added_len[res->nadded++] = len;
 }
 
+/* Header mode: the Authorization header. */
+static int finish_header(laws_sigv4_ctx *c, const laws_sigv4_request *r, const char *alg) {
+  laws_sigv4_result *res = &c->res;
+  laws_buf_adds(&c->auth, alg);
+  laws_buf_adds(&c->auth, " Credential=");
+  laws_buf_add(&c->auth, r->access_key_id, r->akid_len);
+  laws_buf_addc(&c->auth, '/');
+  laws_buf_add(&c->auth, c->scope.p, c->scope.len);
+  laws_buf_adds(&c->auth, ", SignedHeaders=");
+  laws_buf_add(&c->auth, c->signed_list.p, c->signed_list.len);
+  laws_buf_adds(&c->auth, ", Signature=");
+  laws_buf_add(&c->auth, c->sig.p, c->sig.len);
+  if (c->auth.oom) return LAWS_SIGV4_ENOMEM;
+  res->added_name[res->nadded] = "Authorization";
+  res->added_value[res->nadded] = c->auth.p;
+  res->added_len[res->nadded++] = c->auth.len;
+  return LAWS_SIGV4_OK;
+}
+
+/* Query mode: the URL as sent, plus the X-Amz-* parameters and the signature. */
+static int finish_query(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_url *u,
+                        const laws_kv *qx, size_t nqx) {
+  laws_sigv4_result *res = &c->res;
+  size_t i, end = (size_t)(u->query ? (u->query + u->query_len) - r->url : (u->path + u->path_len) - r->url);
+  laws_buf_add(&c->url, r->url, end);
+  if (!u->has_query) laws_buf_addc(&c->url, '?');
+  else if (u->query_len && r->url[end - 1] != '&') laws_buf_addc(&c->url, '&');
+  for (i = 0; i < nqx; i++) {
+    laws_buf_add(&c->url, qx[i].k, qx[i].kl);
+    laws_buf_addc(&c->url, '=');
+    laws_uri_encode(&c->url, qx[i].v, qx[i].vl);
+    laws_buf_addc(&c->url, '&');
+  }
+  if (r->token && r->omit_session_token) { /* added after signing */
+    laws_buf_adds(&c->url, "X-Amz-Security-Token=");
+    laws_uri_encode(&c->url, r->token, r->token_len);
+    laws_buf_addc(&c->url, '&');
+  }
+  laws_buf_adds(&c->url, "X-Amz-Signature=");
+  laws_buf_add(&c->url, c->sig.p, c->sig.len);
+  if (c->url.oom) return LAWS_SIGV4_ENOMEM;
+  res->url = c->url.p; res->url_len = c->url.len;
+  return LAWS_SIGV4_OK;
+}
+
 int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_sigv4_result **out) {
   laws_sigv4_result *res = &c->res;
   laws_sigv4_header extra[5];
   laws_kv qx[7];
   size_t i, nextra = 0, nqx = 0, off;
   unsigned char d[LAWS_SHA256_LEN];
-  int v4a = r->algorithm == LAWS_SIGV4A, hdr_mode = !r->presign, has_host = 0, rc;
+  int v4a = r->algorithm == LAWS_SIGV4A, hdr_mode = !r->presign, has_host = 0, rc, tok_idx = -1;
   int sign_token = r->token != NULL && !r->omit_session_token;
   const char *alg = v4a ? "AWS4-ECDSA-P256-SHA256" : "AWS4-HMAC-SHA256";
   const char *rset = r->region_set ? r->region_set : r->region;
   size_t rset_len = r->region_set ? r->region_set_len : r->region_len;
   laws_url u;
-  struct tm tm;
-  time_t t;
-  char expires[24];
 
   memset(res, 0, sizeof *res);
   *out = res;
   c->canon.len = c->sts.len = c->sig.len = c->url.len = c->auth.len = c->strs.len = c->arr.len = 0;
   c->signed_list.len = c->hdrs.len = c->scope.len = c->path.len = c->drop.len = c->skip.len = 0;
 
-  if (r->method_len == 0) return fail(c, "request.method must not be empty");
-  for (i = 0; i < r->method_len; i++)
-    if (!is_tchar((unsigned char)r->method[i])) return fail(c, "request.method contains an invalid character");
-  if (laws_url_parse(r->url, r->url_len, &u, res->error) != 0) return LAWS_SIGV4_EINVAL;
-  if (r->akid_len == 0) return fail(c, "credentials.access_key_id must not be empty");
-  if (r->secret_len == 0) return fail(c, "credentials.secret_access_key must not be empty");
-  if (r->service_len == 0) return fail(c, "options.service must not be empty");
-  if (!v4a && r->region_len == 0) return fail(c, "options.region must not be empty");
-  if (v4a && rset_len == 0) return fail(c, "options.region_set (or options.region) must not be empty");
-  if (r->presign && (r->expires < 1 || r->expires > 604800)) return fail(c, "options.expires must be 1..604800 seconds");
-  if (r->payload && check_payload(r->payload, r->payload_len) != 0)
-    return fail(c, "options.payload must be nil, \"UNSIGNED-PAYLOAD\" or a lower-case hex SHA-256");
-  t = (time_t)r->time;
-  if (r->time < 0 || r->time > 253402300799LL || (int64_t)t != r->time || gmtime_r(&t, &tm) == NULL)
-    return fail(c, "options.time is out of range");
-  strftime(c->amzdate, sizeof c->amzdate, "%Y%m%dT%H%M%SZ", &tm);
+  if ((rc = validate(c, r, &u)) != 0) return rc;
+  amz_date(r->time, c->amzdate);
 
   /* headers the signer sets replace any the caller sent (a retried request is re-signed) */
   for (i = 0; i < r->nheaders; i++) {
@@ -250,7 +223,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
     memcpy(c->payload, r->payload, r->payload_len < 64 ? r->payload_len : 64);
     c->payload[r->payload_len < 64 ? r->payload_len : 64] = '\0';
   } else {
-    if (laws_sha256(r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
+    if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->payload);
   }
 
@@ -267,7 +240,10 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (hdr_mode) {
     ADD("X-Amz-Date", c->amzdate, 16);
     if (v4a) ADD("X-Amz-Region-Set", rset, rset_len);
-    if (r->token) ADD("X-Amz-Security-Token", r->token, r->token_len);
+    if (r->token) {
+      tok_idx = res->nadded;
+      ADD("X-Amz-Security-Token", r->token, r->token_len);
+    }
     if (r->content_sha256_header)
       ADD("X-Amz-Content-Sha256", r->payload_len > 64 ? r->payload : c->payload,
           r->payload_len > 64 ? r->payload_len : strlen(c->payload));
@@ -275,7 +251,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
 #undef ADD
   for (i = 0; i < (size_t)res->nadded; i++) {
     const char *n = res->added_name[i];
-    if (!sign_token && strcmp(n, "X-Amz-Security-Token") == 0) continue; /* omit_session_token */
+    if (!sign_token && (int)i == tok_idx) continue; /* omit_session_token */
     extra[nextra].name = n;
     extra[nextra].nlen = strlen(n);
     extra[nextra].value = NULL; /* set below, once c->hdrs stops moving */
@@ -296,7 +272,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   res->dropped = (const unsigned char *)c->drop.p;
 
   if (!hdr_mode) {
-    snprintf(expires, sizeof expires, "%ld", r->expires);
+    snprintf(c->expires, sizeof c->expires, "%ld", r->expires);
 #define QX(K, V, VL) do { qx[nqx].k = (K); qx[nqx].kl = strlen(K); qx[nqx].v = (V); qx[nqx].vl = (VL); nqx++; } while (0)
     QX("X-Amz-Algorithm", alg, strlen(alg));
     laws_buf_add(&c->auth, r->access_key_id, r->akid_len); /* credential, reused for the URL */
@@ -305,7 +281,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
     if (c->auth.oom || c->scope.oom) return LAWS_SIGV4_ENOMEM;
     QX("X-Amz-Credential", c->auth.p, c->auth.len);
     QX("X-Amz-Date", c->amzdate, 16);
-    QX("X-Amz-Expires", expires, strlen(expires));
+    QX("X-Amz-Expires", c->expires, strlen(c->expires));
     if (v4a) QX("X-Amz-Region-Set", rset, rset_len);
     if (sign_token) QX("X-Amz-Security-Token", r->token, r->token_len);
     if (c->signed_list.oom) return LAWS_SIGV4_ENOMEM;
@@ -329,7 +305,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (c->canon.oom || c->strs.oom) return LAWS_SIGV4_ENOMEM;
 
   /* string to sign */
-  if (laws_sha256(c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
+  if (laws_hasher_sha256(c->hs, c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
   laws_hex(d, sizeof d, c->sechex);
   laws_buf_adds(&c->sts, alg);
   laws_buf_addc(&c->sts, '\n');
@@ -348,7 +324,7 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   /* signature */
   if (v4a) {
     laws_ec_key *owned;
-    const laws_ec_key *k = ec_key(c, r, &owned);
+    const laws_ec_key *k = laws_keys_ec(&c->keys, r, &owned);
     unsigned char der[80];
     int n = k ? laws_sigv4a_sign(k, c->sts.p, c->sts.len, der, sizeof der) : -1;
     laws_sigv4a_key_free(owned);
@@ -359,10 +335,10 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
       laws_buf_add(&c->sig, hx, 2);
     }
   } else {
-    unsigned char key[LAWS_SHA256_LEN];
-    rc = signing_key(c, r, c->amzdate, key);
-    if (rc == 0) rc = laws_hmac_sha256(key, sizeof key, c->sts.p, c->sts.len, d);
-    OPENSSL_cleanse(key, sizeof key);
+    laws_hmac_key *owned;
+    const laws_hmac_key *hk = laws_keys_hmac(&c->keys, c->hs, r, c->amzdate, &owned);
+    rc = hk ? laws_hasher_hmac_keyed(c->hs, hk, c->sts.p, c->sts.len, d) : -1;
+    laws_hmac_key_free(owned);
     if (rc != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->sechex);
     laws_buf_add(&c->sig, c->sechex, 2 * LAWS_SHA256_LEN);
@@ -370,40 +346,5 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (c->sig.oom) return LAWS_SIGV4_ENOMEM;
   res->signature = c->sig.p; res->signature_len = c->sig.len;
 
-  if (hdr_mode) {
-    laws_buf_adds(&c->auth, alg);
-    laws_buf_adds(&c->auth, " Credential=");
-    laws_buf_add(&c->auth, r->access_key_id, r->akid_len);
-    laws_buf_addc(&c->auth, '/');
-    laws_buf_add(&c->auth, c->scope.p, c->scope.len);
-    laws_buf_adds(&c->auth, ", SignedHeaders=");
-    laws_buf_add(&c->auth, c->signed_list.p, c->signed_list.len);
-    laws_buf_adds(&c->auth, ", Signature=");
-    laws_buf_add(&c->auth, c->sig.p, c->sig.len);
-    if (c->auth.oom) return LAWS_SIGV4_ENOMEM;
-    res->added_name[res->nadded] = "Authorization";
-    res->added_value[res->nadded] = c->auth.p;
-    res->added_len[res->nadded++] = c->auth.len;
-  } else {
-    size_t end = (size_t)(u.query ? (u.query + u.query_len) - r->url : (u.path + u.path_len) - r->url);
-    laws_buf_add(&c->url, r->url, end);
-    if (!u.has_query) laws_buf_addc(&c->url, '?');
-    else if (u.query_len && r->url[end - 1] != '&') laws_buf_addc(&c->url, '&');
-    for (i = 0; i < nqx; i++) {
-      laws_buf_add(&c->url, qx[i].k, qx[i].kl);
-      laws_buf_addc(&c->url, '=');
-      laws_uri_encode(&c->url, qx[i].v, qx[i].vl);
-      laws_buf_addc(&c->url, '&');
-    }
-    if (r->token && !sign_token) {
-      laws_buf_adds(&c->url, "X-Amz-Security-Token=");
-      laws_uri_encode(&c->url, r->token, r->token_len);
-      laws_buf_addc(&c->url, '&');
-    }
-    laws_buf_adds(&c->url, "X-Amz-Signature=");
-    laws_buf_add(&c->url, c->sig.p, c->sig.len);
-    if (c->url.oom) return LAWS_SIGV4_ENOMEM;
-    res->url = c->url.p; res->url_len = c->url.len;
-  }
-  return LAWS_SIGV4_OK;
+  return hdr_mode ? finish_header(c, r, alg) : finish_query(c, r, &u, qx, nqx);
 }

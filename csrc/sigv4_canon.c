@@ -7,7 +7,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-void laws_buf_add(laws_buf *b, const void *s, size_t n) {
+void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
   if (b->oom || n == 0) return;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
@@ -32,7 +32,6 @@ void laws_buf_add(laws_buf *b, const void *s, size_t n) {
   b->p[b->len] = '\0';
 }
 
-void laws_buf_addc(laws_buf *b, char c) { laws_buf_add(b, &c, 1); }
 void laws_buf_adds(laws_buf *b, const char *s) { laws_buf_add(b, s, strlen(s)); }
 
 void laws_buf_free(laws_buf *b) {
@@ -119,10 +118,14 @@ int laws_url_parse(const char *url, size_t len, laws_url *u, char *err) {
 /* Appends path[0..len) encoded: double = every byte not unreserved or '/' (so '%' -> %25),
  * single (S3) = existing %XX kept (hex upper-cased), other reserved bytes encoded. */
 static void encode_path(laws_buf *out, const char *p, size_t len, int double_encode) {
-  size_t i;
+  size_t i, run;
   for (i = 0; i < len; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (is_unreserved(c) || c == '/') laws_buf_add(out, p + i, 1);
+    if (is_unreserved(c) || c == '/') {
+      for (run = i + 1; run < len && (is_unreserved((unsigned char)p[run]) || p[run] == '/'); run++) {}
+      laws_buf_add(out, p + i, run - i);
+      i = run - 1;
+    }
     else if (!double_encode && c == '%' && len - i > 2 &&
              hexval((unsigned char)p[i + 1]) >= 0 && hexval((unsigned char)p[i + 2]) >= 0) {
       char e[3];
@@ -134,29 +137,32 @@ static void encode_path(laws_buf *out, const char *p, size_t len, int double_enc
 }
 
 void laws_canon_path(laws_buf *out, const char *path, size_t len, int normalize, int double_encode) {
-  size_t segs[256][2], n = 0, i = 0, s;
+  size_t i = 0, s, base = out->len;
   int trailing = 0;
   if (len == 0) { laws_buf_addc(out, '/'); return; }
   if (!normalize) { encode_path(out, path, len, double_encode); return; }
-  /* RFC 3986 remove_dot_segments, plus empty segments collapsed ("//" -> "/"). A path with
-   * more segments than the stack holds is signed as is rather than truncated. */
-  while (i <= len) {
+  /* RFC 3986 remove_dot_segments plus empty segments collapsed ("//" -> "/"), written
+   * straight to out: ".." cuts out back to the previous segment. */
+  laws_buf_addc(out, '/');
+  while (i <= len && !out->oom) {
     for (s = i; i < len && path[i] != '/'; i++) {}
-    if (i - s == 0) { trailing = s > 0; }
-    else if (i - s == 1 && path[s] == '.') { trailing = 1; }
-    else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') { if (n) n--; trailing = 1; }
-    else {
-      if (n == sizeof segs / sizeof segs[0]) { encode_path(out, path, len, double_encode); return; }
-      segs[n][0] = s; segs[n][1] = i - s; n++; trailing = 0;
+    if (i - s == 0) {
+      trailing = s > 0;
+    } else if (i - s == 1 && path[s] == '.') {
+      trailing = 1;
+    } else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') {
+      while (out->len > base + 1 && out->p[out->len - 1] != '/') out->len--;
+      if (out->len > base + 1) out->len--; /* the '/' before the removed segment */
+      out->p[out->len] = '\0';
+      trailing = 1;
+    } else {
+      if (out->len > base + 1) laws_buf_addc(out, '/');
+      encode_path(out, path + s, i - s, double_encode);
+      trailing = 0;
     }
     i++;
   }
-  laws_buf_addc(out, '/');
-  for (i = 0; i < n; i++) {
-    if (i) laws_buf_addc(out, '/');
-    encode_path(out, path + segs[i][0], segs[i][1], double_encode);
-  }
-  if (n && trailing) laws_buf_addc(out, '/');
+  if (trailing && out->len > base + 1) laws_buf_addc(out, '/');
 }
 
 /* Decodes %XX (an invalid escape stays literal) and re-encodes with the unreserved set. */
@@ -199,6 +205,7 @@ static void push_pair(laws_buf *strs, laws_buf *arr, size_t ko, size_t vo) {
 void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *q, size_t qlen,
                       const laws_kv *extra, size_t nextra) {
   size_t i = 0, s, eq, n, ko, vo;
+  const char *base;
   laws_kv *kv;
   strs->len = 0; arr->len = 0;
   while (i < qlen) {
@@ -223,10 +230,11 @@ void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *
   if (strs->oom || arr->oom) { out->oom = 1; return; }
   n = arr->len / sizeof(laws_kv);
   kv = (laws_kv *)(void *)arr->p;
+  base = strs->p ? strs->p : ""; /* "?=" gives pairs of empty strings and no bytes at all */
   for (i = 0; i < n; i++) {
     size_t off = kv[i].idx;
-    kv[i].k = strs->p + off;
-    kv[i].v = strs->p + off + kv[i].kl;
+    kv[i].k = base + off;
+    kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
   if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
@@ -259,9 +267,11 @@ static void push_header(laws_buf *strs, laws_buf *arr, const char *name, size_t 
                         const char *value, size_t vlen) {
   laws_kv kv;
   size_t i, ko = strs->len;
-  for (i = 0; i < nlen; i++) {
-    char c = name[i];
-    laws_buf_addc(strs, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+  laws_buf_add(strs, name, nlen);
+  if (strs->oom) return;
+  for (i = ko; i < ko + nlen; i++) {
+    char c = strs->p[i];
+    if (c >= 'A' && c <= 'Z') strs->p[i] = (char)(c + 32);
   }
   canon_value(strs, value, vlen);
   kv.k = NULL; kv.v = NULL; kv.orig = name;
@@ -284,6 +294,7 @@ void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, 
                         const laws_sigv4_header *h, size_t n, const unsigned char *skip,
                         const laws_sigv4_header *extra, size_t nextra) {
   size_t i, m;
+  const char *base;
   laws_kv *kv;
   strs->len = 0; arr->len = 0;
   for (i = 0; i < n; i++)
@@ -293,10 +304,11 @@ void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, 
   if (strs->oom || arr->oom) { canon->oom = 1; return; }
   m = arr->len / sizeof(laws_kv);
   kv = (laws_kv *)(void *)arr->p;
+  base = strs->p ? strs->p : "";
   for (i = 0; i < m; i++) {
     size_t off = kv[i].idx;
-    kv[i].k = strs->p + off;
-    kv[i].v = strs->p + off + kv[i].kl;
+    kv[i].k = base + off;
+    kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
   if (m > 1) qsort(kv, m, sizeof *kv, hdr_cmp);

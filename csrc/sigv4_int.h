@@ -2,6 +2,39 @@
 #ifndef LAWS_SIGV4_INT_H
 #define LAWS_SIGV4_INT_H
 #include "sigv4.h"
+#include "hash.h"
+
+#define LAWS_NKEYS 8     /* (secret, date, region, service) -> kSigning */
+#define LAWS_NAKEYS 4    /* (access key, secret) -> P-256 key */
+#define LAWS_KFIELD 128  /* longer secrets/scopes are derived every time instead of cached */
+
+struct laws_key_entry {
+  uint64_t stamp;     /* 0: empty; else last use, for LRU */
+  laws_hmac_key *hk;  /* kSigning, as precomputed HMAC states */
+  char secret[LAWS_KFIELD], region[LAWS_KFIELD], service[LAWS_KFIELD], date[8];
+  size_t slen, rlen, svlen;
+};
+
+struct laws_akey_entry {
+  uint64_t stamp;
+  laws_ec_key *k;
+  char akid[LAWS_KFIELD], secret[LAWS_KFIELD];
+  size_t alen, slen;
+};
+
+typedef struct {
+  struct laws_key_entry keys[LAWS_NKEYS];
+  struct laws_akey_entry akeys[LAWS_NAKEYS];
+  uint64_t clock;
+} laws_sigv4_keys;
+
+/* sigv4_keys.c. The key for r, cached; when it cannot be cached (over-long secret) it is
+ * returned in *owned too, and the caller frees it. NULL on failure. */
+const laws_hmac_key *laws_keys_hmac(laws_sigv4_keys *ks, laws_hasher *hs, const laws_sigv4_request *r,
+                                    const char *date, laws_hmac_key **owned);
+const laws_ec_key *laws_keys_ec(laws_sigv4_keys *ks, const laws_sigv4_request *r, laws_ec_key **owned);
+void laws_keys_clear(laws_sigv4_keys *ks); /* frees and wipes every entry */
+int laws_keys_count(const laws_sigv4_keys *ks, int algorithm);
 
 typedef struct {
   const char *k, *v, *orig; /* orig: the header name as given (sort tie-break) */

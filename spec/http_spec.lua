@@ -221,6 +221,35 @@ describe("keep-alive", function()
     s:close()
   end)
 
+  it("a pooled handle carries nothing over from the previous request", function()
+    local s = http.session()
+    local function e(req)
+      req.url = req.url or base .. "/echo"
+      local res = assert(s:request(req))
+      return cjson.decode(res.body)
+    end
+    local r = e{ method = "PUT", body = "abc", headers = { ["X-One"] = "1" } }
+    assert.are.same({ "PUT", "abc" }, { r.method, r.body })
+    r = e{}
+    assert.are.same({ "GET", "" }, { r.method, r.body })
+    assert.are.same({ "host" }, (wire(r)))
+    assert.are.equal(200, (assert(s:request{ method = "HEAD", url = base .. "/echo" })).status)
+    r = e{ method = "DELETE" }
+    assert.are.same({ "DELETE", 0 }, { r.method, r.body_len })
+    r = e{ method = "POST" }
+    assert.are.same({ "POST", 0 }, { r.method, r.body_len })
+    r = e{ method = "GET", body = "q" }
+    assert.are.same({ "GET", "q" }, { r.method, r.body })
+    -- a timeout does not stay on the handle
+    assert.are.equal("OPERATION_TIMEDOUT", select(2, s:request{ url = base .. "/slow?s=0.6", timeout = 0.2 }).code)
+    assert.are.equal(200, (assert(s:request{ url = base .. "/slow?s=0.6" })).status)
+    -- nor does a ca_file
+    local tls_url = "https://localhost:" .. tls_port .. "/echo"
+    assert.are.equal(200, (assert(s:request{ url = tls_url, ca_file = cert })).status)
+    assert.are.equal("PEER_FAILED_VERIFICATION", select(2, s:request{ url = tls_url }).code)
+    s:close()
+  end)
+
   it("two sessions do not share connections", function()
     local a, b = http.session(), http.session()
     assert(a:request{ url = base .. "/echo" })

@@ -121,6 +121,20 @@ describe("laws.sigv4.sign", function()
     assert.matches("X%-Amz%-Region%-Set=us%-east%-1", url)
   end)
 
+  it("more headers than the binding's stack arrays hold", function()
+    local h = {}
+    for i = 1, 50 do h["X-H" .. i] = (i % 3 == 0) and { "a" .. i, "b" .. i } or ("v" .. i) end
+    local signed, d = sigv4.sign(req{ headers = h }, creds(), opts())
+    local n = 0
+    for _ in pairs(signed.headers) do n = n + 1 end
+    assert.are.equal(53, n) -- 50 + Host, X-Amz-Date, Authorization
+    assert.are.same({ "a3", "b3" }, signed.headers["X-H3"])
+    assert.matches("\nx%-h3:a3,b3\n", d.canonical_request)
+    assert.matches("\nx%-h50:v50\n", d.canonical_request)
+    local _, lines = d.canonical_request:gsub("\n", "")
+    assert.are.equal(3 + 52 + 2, lines) -- after method, path, query; 52 header lines; blank; signed list
+  end)
+
   it("keeps a small signing-key cache", function()
     for i = 1, 40 do sigv4.sign(req(), creds(), opts{ region = "r" .. i }) end
     local n = core.sigv4_cached_keys()
@@ -129,6 +143,18 @@ describe("laws.sigv4.sign", function()
 end)
 
 describe("laws.sigv4.presign", function()
+  it("equals sign{presign = true}.url, which adds no Authorization header", function()
+    local r = req{ headers = { ["X-Amz-Date"] = "19990101T000000Z", Accept = "*/*" } }
+    local url, d = sigv4.presign(r, creds(), opts{ expires = 120 })
+    local signed, d2 = sigv4.sign(r, creds(), opts{ presign = true, expires = 120 })
+    assert.are.equal(url, signed.url)
+    assert.are.equal(d.signature, d2.signature)
+    assert.is_nil(signed.headers.Authorization)
+    assert.is_nil(signed.headers["X-Amz-Date"], "the date lives in the query; the stale header is dropped")
+    assert.are.equal("*/*", signed.headers.Accept)
+    assert.matches("&X%-Amz%-SignedHeaders=accept%%3Bhost&", url)
+  end)
+
   it("puts the signature in the query, keeping the existing query", function()
     local url = sigv4.presign(req{ url = "https://example.amazonaws.com/p?b=2&a=1" },
       creds{ session_token = TOKEN }, opts{ expires = 60 })
@@ -174,6 +200,15 @@ describe("laws.sigv4 rejects bad input, naming the field", function()
     raises('request.headers["X"]', sigv4.sign, req{ headers = { X = 1 } }, creds(), opts())
     raises("request.headers", sigv4.sign, req{ headers = { "positional" } }, creds(), opts())
     raises("request.headers must be a table", sigv4.sign, req{ headers = "Host: x" }, creds(), opts())
+  end)
+
+  it("errors point at the caller's line and name the function", function()
+    local ok, err = pcall(function() sigv4.presign(req{ url = "nohost" }, creds(), opts()) end)
+    assert.is_false(ok)
+    assert.matches("^spec/sigv4_api_spec%.lua:%d+: laws%.sigv4%.presign: request%.url", err)
+    ok, err = pcall(function() sigv4.sign(req(), creds(), "opts") end)
+    assert.is_false(ok)
+    assert.matches("^spec/sigv4_api_spec%.lua:%d+: laws%.sigv4%.sign: options must be a table", err)
   end)
 
   it("non-string body", function()

@@ -25,21 +25,14 @@ function M.session(opts)
   return core.http_session(opts)
 end
 
-local default
+-- The default session, made when laws.http is first loaded and kept for keep-alive.
+local default = core.http_session()
 
---- One request on the default session (created on first use, kept for keep-alive).
-function M.request(req)
-  if type(req) ~= "table" then
-    error("bad argument #1 to 'request' (table expected, got " .. type(req) .. ")", 2)
-  end
-  if default == nil then default = core.http_session() end
-  return default:request(req)
-end
+--- One request on the default session: `session:request(req)` bound as a plain C function,
+-- so the blocking path costs no Lua wrapper call.
+M.request = core.http_bind(default)
 
---- The default session (laws.runtime and tests use it to count connections).
-function M.default_session()
-  if default == nil then default = core.http_session() end
-  return default
-end
+--- The default session (tests count its connections with :connects()).
+function M.default_session() return default end
 
 return M

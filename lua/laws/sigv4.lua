@@ -28,11 +28,11 @@ end
 
 --- url = presign(request, credentials, options): the request signed in query mode.
 function M.presign(request, credentials, options)
-  local signed, details = csign(request, credentials, options, when(options, "laws.sigv4.presign"), true)
-  if signed == nil then
+  local url, details = csign(request, credentials, options, when(options, "laws.sigv4.presign"), true)
+  if url == nil then
     return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
   end
-  return signed.url, details
+  return url, details
 end
 
 --- canonical_request, string_to_sign = canonical(request, credentials, options)

@@ -1,7 +1,7 @@
 """Independent SigV4 reference for the specs: signs requests with botocore.
 
 stdin: a JSON list of {method, url, headers: [[name, value], ...], body | body_rep: [unit, count],
-akid, secret, token, service, region, time (epoch), mode: "header" | "query", expires}.
+akid, secret, token, service, region, time (epoch), mode: "header" | "query" | "s3", expires}.
 stdout: a JSON list of {canonical_request, string_to_sign, signature, url, headers}.
 """
 import datetime
@@ -23,7 +23,9 @@ def sign(case):
     for name, value in case["headers"]:
         req.headers[name] = value
     creds = Credentials(case["akid"], case["secret"], case.get("token"))
-    if case.get("mode") == "query":
+    if case.get("mode") == "s3":
+        auth = botocore.auth.S3SigV4Auth(creds, case["service"], case["region"])
+    elif case.get("mode") == "query":
         auth = botocore.auth.SigV4QueryAuth(creds, case["service"], case["region"], expires=case["expires"])
     else:
         auth = botocore.auth.SigV4Auth(creds, case["service"], case["region"])
