@@ -12,6 +12,9 @@ CC         ?= cc
 DESTDIR    ?=
 PREFIX     ?= /usr/local
 
+# Debian's luajit2 (the LuaJIT nginx's lua module links) installs its pkg-config file as
+# "luajit"; Debian's lua5.X-dev install "lua5.X". The pure C parts do not depend on Lua, so
+# every variant reuses the 5.4 build's objects (PURE_BUILD) and compiles only the bindings.
 ifeq ($(LUA),luajit)
   LUA_PC    ?= luajit
   LUA_BIN   ?= luajit
@@ -28,8 +31,11 @@ else
   endif
 endif
 
-LUA_INCDIR ?= $(shell $(PKG_CONFIG) --variable=includedir $(LUA_PC) 2>/dev/null)
-LUA_CFLAGS ?= $(if $(LUA_INCDIR),-I$(LUA_INCDIR)) $(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null)
+PURE_BUILD ?= $(if $(filter build/lua% build/luajit,$(BUILD)),build,$(BUILD))
+
+# LUA_INCDIR: the folder holding lua.h (override when pkg-config does not know your Lua).
+LUA_INCDIR ?=
+LUA_CFLAGS ?= $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null))
 LUA_CMOD   ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 LUA_LMOD   ?= $(PREFIX)/share/lua/$(LUA_ABI)
 
@@ -46,21 +52,31 @@ LDFLAGS_ALL:= $(SAN) $(LDFLAGS)
 ALL_SRC    := $(wildcard csrc/*.c)
 BIND_SRC   := $(wildcard csrc/l_*.c) csrc/core.c
 PURE_SRC   := $(filter-out $(BIND_SRC),$(ALL_SRC))
-PURE_OBJ   := $(patsubst csrc/%.c,$(BUILD)/obj/%.o,$(PURE_SRC))
+PURE_OBJ   := $(patsubst csrc/%.c,$(PURE_BUILD)/obj/%.o,$(PURE_SRC))
 BIND_OBJ   := $(patsubst csrc/%.c,$(BUILD)/obj/%.o,$(BIND_SRC))
 HDRS       := $(wildcard csrc/*.h)
 CORE       := $(BUILD)/laws/core.so
-PURE_LIB   := $(BUILD)/liblaws.a
+PURE_LIB   := $(PURE_BUILD)/liblaws.a
 
 CTEST_SRC  := $(wildcard test/c/test_*.c)
 CTEST_BIN  := $(patsubst test/c/%.c,$(BUILD)/test/%,$(CTEST_SRC))
+# Every Lua laws builds for; `make test` builds them all (the suite runs on 5.4 and LuaJIT,
+# spec/luas_spec.lua loads the core under 5.1, 5.2 and 5.3).
+LUAS       ?= 5.4 luajit 5.1 5.2 5.3
 
-.PHONY: all deps test test-c test-lua demo bench fuzz fuzz-smoke check-asan check-valgrind lint clean install ctests
+.PHONY: luas all deps test test-c test-lua demo bench fuzz fuzz-smoke check-asan check-valgrind lint clean install ctests
 all: $(CORE)
 
 $(BUILD)/obj/%.o: csrc/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+ifneq ($(PURE_BUILD),$(BUILD))
+$(PURE_BUILD)/obj/%.o: csrc/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+endif
 
 $(BUILD)/obj/l_%.o $(BUILD)/obj/core.o: CFLAGS_ALL += $(LUA_CFLAGS)
 $(PURE_LIB): $(PURE_OBJ)
@@ -77,17 +93,20 @@ $(BUILD)/test/%: test/c/%.c test/c/tap.h $(PURE_LIB) $(HDRS)
 
 ctests: $(CTEST_BIN)
 
+luas:
+	@for v in $(LUAS); do $(MAKE) --no-print-directory LUA=$$v all || exit 1; done
+
 deps:
 	@sh scripts/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all ctests
+	@$(MAKE) --no-print-directory luas ctests
 	@sh scripts/test.sh
 
 test-c: all ctests
 	@LAWS_ONLY=c sh scripts/test.sh
 
-test-lua: all
+test-lua: luas
 	@LAWS_ONLY=lua sh scripts/test.sh
 
 demo: deps
@@ -106,6 +125,7 @@ fuzz-smoke:
 
 # The suite with the C core built under ASan/UBSan (build-asan/), run through the same test script.
 check-asan:
+	@$(MAKE) --no-print-directory luas
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all ctests
 	@LAWS_BUILD=build-asan LAWS_SAN=1 sh scripts/test.sh

@@ -223,6 +223,23 @@ static int l_ratelimiter_state(lua_State *L) {
   return 1;
 }
 
+/* The limiter's state as bytes and back, so nginx workers can keep one limiter in an
+ * ngx.shared.DICT (lua/laws/ngx.lua): same build, same struct layout in every worker. */
+static int l_ratelimiter_dump(lua_State *L) {
+  laws_ratelimiter *rl = check_rl(L);
+  lua_pushlstring(L, (const char *)rl, sizeof *rl);
+  return 1;
+}
+
+static int l_ratelimiter_load(lua_State *L) {
+  laws_ratelimiter *rl = check_rl(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  luaL_argcheck(L, n == sizeof *rl, 2, "not a dumped rate limiter");
+  memcpy(rl, s, sizeof *rl);
+  return 0;
+}
+
 static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods) {
   luaL_newmetatable(L, mt);
   lua_newtable(L);
@@ -248,7 +265,8 @@ int laws_retry_open(lua_State *L) {
   };
   static const luaL_Reg rl_m[] = {
     { "acquire", l_ratelimiter_acquire }, { "update", l_ratelimiter_update },
-    { "state", l_ratelimiter_state }, { NULL, NULL }
+    { "state", l_ratelimiter_state }, { "dump", l_ratelimiter_dump }, { "load", l_ratelimiter_load },
+    { NULL, NULL }
   };
   new_class(L, LAWS_RNG_MT, rng_m);
   new_class(L, LAWS_BACKOFF_MT, backoff_m);

@@ -47,7 +47,9 @@ fi
 
 if [ "${LAWS_ONLY:-lua}" != c ]; then
   luas=${LAWS_LUAS:-5.4}
-  if [ -z "${LAWS_LUAS:-}" ] && [ -f build/luajit/laws/core.so ] && command -v luajit >/dev/null 2>&1; then luas="5.4 luajit"; fi
+  # LuaJIT too when its build is there; not in the sanitizer run (that core is not sanitized)
+  if [ -z "${LAWS_LUAS:-}" ] && [ "${LAWS_SAN:-}" != 1 ] && [ -f build/luajit/laws/core.so ] \
+     && command -v luajit >/dev/null 2>&1; then luas="5.4 luajit"; fi
   for v in $luas; do
     if [ "$v" = luajit ]; then bin=luajit; b=${LAWS_BUILD_LUAJIT:-build/luajit}; else bin=lua$v; b=$BUILD; fi
     [ "$v" = 5.4 ] || [ "$v" = luajit ] || b="build/lua$v"

@@ -57,7 +57,9 @@ local function retry(fn, opts)
       error("laws.retry: policy returned " .. tostring(delay) .. " (a delay in seconds >= 0 or nil expected)")
     end
     if on_retry then on_retry{ attempt = attempt, delay = delay, result = result, err = err } end
-    runtime.sleep(delay)
+    -- nil, err: this runtime cannot wait here (nginx phase without yields): stop, say why
+    local slept, serr = runtime.sleep(delay)
+    if slept == nil and serr ~= nil then return nil, serr end
   end
 end
 

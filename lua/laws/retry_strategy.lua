@@ -97,7 +97,7 @@ local function file_settings(profile)
 end
 
 local OPTIONS = {
-  mode = "string", max_attempts = "number", shared = "boolean", quota = "table|userdata",
+  mode = "string", max_attempts = "number", shared = "boolean", quota = "table|userdata", limiter = "table|userdata",
   seed = "number", profile = "string", on_retry = "function",
   base = "number", throttle_base = "number", cap = "number",
 }
@@ -149,6 +149,7 @@ function M.new(opts)
     s.quota = core.quota_new(QUOTA_CAPACITY)
   end
   s.shared = opts.shared
+  s._limiter = opts.limiter -- e.g. laws.ngx.rate_limiter: acquire(now) -> wait, update(now, throttled)
   return s
 end
 

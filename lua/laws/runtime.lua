@@ -70,4 +70,11 @@ function M.wake(event)
   if hooks.wake then return hooks.wake(event) end
 end
 
+-- Under nginx's lua module: cosocket HTTP and ngx.sleep in request/timer phases, a clear
+-- error where nginx cannot yield (lua/laws/ngx.lua). runtime.install can still override.
+if type(ngx) == "table" and type(ngx.get_phase) == "function" then -- luacheck: ignore
+  package.loaded["laws.runtime"] = M
+  require("laws.ngx").install(nil, M)
+end
+
 return M

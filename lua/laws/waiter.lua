@@ -178,7 +178,8 @@ function Waiter:wait(client, params, opts)
     end
     local d = M.delay(min_d, max_d, attempt, remaining, rng:random())
     if opts.on_retry then opts.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
-    runtime.sleep(d)
+    local slept, serr = runtime.sleep(d) -- nil, err: cannot wait here (nginx phase)
+    if slept == nil and serr ~= nil then return nil, serr end
   end
 end
 

@@ -1,0 +1,259 @@
+--- laws inside nginx/OpenResty. Installed automatically when laws.runtime loads under
+-- ngx_lua (or call install() yourself with options):
+--   * HTTP goes over cosockets (laws.transport.cosocket), waits use ngx.sleep, so a worker
+--     keeps serving other requests while one waits;
+--   * in the master's init phase (init_by_lua*) nothing can yield and no request is being
+--     served, so laws falls back to blocking libcurl and nanosleep there;
+--   * in every other phase without cosockets (init_worker, set, header/body filters, log,
+--     balancer) HTTP and waits return a clear `NGX_PHASE` error instead of blocking the
+--     worker or dying with "attempt to yield across C-call boundary".
+-- Also: quota() keeps the AWS retry quota in an ngx.shared.DICT (one budget for every
+-- worker), credentials() wraps a provider with a per-worker single-flight refresh.
+local errors = require "laws.errors"
+
+local M = {}
+local ngx = ngx -- luacheck: ignore
+
+-- Phases where cosockets and ngx.sleep work (ngx_lua's "yieldable" contexts).
+M.yieldable = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+-- Phases where blocking is harmless: the master before it forks, nothing is served yet.
+M.blocking_ok = { init = true }
+
+local function phase()
+  return ngx.get_phase and ngx.get_phase() or "content"
+end
+M.phase = phase
+
+local function phase_error(what, p)
+  return nil, errors.new{
+    code = "NGX_PHASE", retryable = false,
+    message = ("laws cannot %s in nginx phase '%s': it has no cosockets and blocking would stall " ..
+      "the worker; do it from a request phase or a timer (ngx.timer.at(0, fn))"):format(what, p),
+  }
+end
+
+local function core_fn(name)
+  local ok, core = pcall(require, "laws.core")
+  return ok and core[name] or nil
+end
+
+-- The transport outside cosocket phases: what laws.runtime does with no hook installed.
+local function blocking_request(req, opts)
+  if opts and opts.session then return opts.session:request(req) end
+  return require("laws.http").request(req)
+end
+
+--- Install the hooks into laws.runtime (`runtime` passed by laws.runtime when it loads
+-- itself). opts: transport options for laws.transport.cosocket (pool_size,
+-- keepalive_timeout, ssl_verify, server_name, timeout, connect_timeout).
+function M.install(opts, runtime)
+  runtime = runtime or require "laws.runtime"
+  local cosocket = require "laws.transport.cosocket"
+  local topts = opts or {}
+  local csleep, cmono = core_fn("sleep"), core_fn("monotonic")
+  M.installed = runtime.install{
+    request = function(req, ropts)
+      local p = phase()
+      if M.yieldable[p] then return cosocket.request(req, topts) end
+      if M.blocking_ok[p] then return blocking_request(req, ropts) end
+      return phase_error("send an HTTP request", p)
+    end,
+    sleep = function(s)
+      local p = phase()
+      if M.yieldable[p] then
+        ngx.sleep(s > 0 and s or 0)
+        return true
+      end
+      if s <= 0 then return true end
+      if M.blocking_ok[p] then
+        if csleep then csleep(s); return true end
+        local t = ngx.now() + s -- the core has no sleep: spin, only ever in the master's init
+        repeat ngx.update_time() until ngx.now() >= t
+        return true
+      end
+      return phase_error("wait", p)
+    end,
+    -- Elapsed time from the C core's monotonic clock when present (a vDSO read, never
+    -- blocks); ngx.now() is cached per event-loop turn and would miss time spent signing.
+    now = cmono or function() ngx.update_time(); return ngx.now() end,
+    time = function() return ngx.now() end,
+    -- runtime.wait/wake (single-flight credential refresh): an ngx.semaphore on the event.
+    wait = function(event, timeout)
+      if event.done then return true end
+      local p = phase()
+      if not M.yieldable[p] then
+        if not M.blocking_ok[p] then return false end -- cannot park here: the caller goes on
+        local deadline = ngx.now() + (timeout or 30)
+        while not event.done and ngx.now() < deadline do
+          if csleep then csleep(0.002) end
+          ngx.update_time()
+        end
+        return event.done == true
+      end
+      local sema = event._ngx_sema
+      if not sema then
+        sema = assert(require("ngx.semaphore").new(0))
+        event._ngx_sema = sema
+      end
+      local deadline = ngx.now() + (timeout or 1e9)
+      while not event.done do
+        local left = deadline - ngx.now()
+        if left <= 0 then return false end
+        event._ngx_waiters = (event._ngx_waiters or 0) + 1
+        local ok = sema:wait(left)
+        -- timed out: no longer waiting (unless a wake already counted this waiter out)
+        if not ok and event._ngx_waiters > 0 then event._ngx_waiters = event._ngx_waiters - 1 end
+      end
+      return true
+    end,
+    wake = function(event)
+      local sema, n = event._ngx_sema, event._ngx_waiters or 0
+      if sema and n > 0 then
+        event._ngx_waiters = 0
+        sema:post(n)
+      end
+    end,
+  }
+  return M
+end
+
+local function shared_dict(dict, who)
+  if type(dict) == "string" then
+    local d = ngx.shared[dict]
+    if not d then error(who .. ": no lua_shared_dict named '" .. dict .. "'", 3) end
+    return d
+  end
+  if type(dict) ~= "table" and type(dict) ~= "userdata" then error(who .. ": dict expected", 3) end
+  return dict
+end
+
+--- Retry quota in a shared dict: the interface of the C token bucket (doc/INTERNALS.md),
+-- `acquire(cost) -> bool`, `release(amount)`, `available() -> n`, with every worker
+-- drawing from one budget. Updates are single atomic dict:incr calls, so no lock.
+-- dict: an ngx.shared.DICT or its name; opts.key (default "laws:quota"), opts.capacity
+-- (default 500, the AWS SDK's initial retry quota).
+function M.quota(dict, opts)
+  opts = opts or {}
+  dict = shared_dict(dict, "laws.ngx.quota")
+  local key = opts.key or "laws:quota"
+  local cap = opts.capacity or 500
+  assert(type(cap) == "number" and cap >= 0, "laws.ngx.quota: capacity must be a non-negative number")
+  local q = { key = key, capacity = cap, dict = dict }
+
+  function q.acquire(_, cost)
+    local v, err = dict:incr(key, -cost, cap)
+    if not v then return nil, err end
+    if v < 0 then -- not enough: give the tokens back, the caller must not retry
+      dict:incr(key, cost, cap)
+      return false
+    end
+    return true
+  end
+
+  function q.release(_, amount)
+    if not amount or amount <= 0 then return end
+    local v = dict:incr(key, amount, cap)
+    -- Above capacity: take back this release's own share of the excess only, so two
+    -- releases racing at the cap cannot push the budget below it.
+    if v and v > cap then dict:incr(key, -math.min(amount, v - cap)) end
+  end
+
+  function q.available()
+    local v = dict:get(key)
+    if v == nil then return cap end
+    return v < 0 and 0 or v
+  end
+
+  function q.reset() dict:set(key, cap) end
+  return q
+end
+
+--- The adaptive retry mode's CUBIC rate limiter shared by every worker: the C core's
+-- limiter (the math stays in C) whose state lives in the dict between calls, updated under
+-- a short dict lock. Interface of the C object: `acquire(now) -> seconds to wait`,
+-- `update(now, throttled)`, `state()`. `now` is the monotonic clock, which is the same
+-- in every worker. Pass it as `retry = { mode = "adaptive", limiter = ... }`.
+function M.rate_limiter(dict, opts)
+  dict = shared_dict(dict, "laws.ngx.rate_limiter")
+  opts = opts or {}
+  local core = require "laws.core"
+  local key = opts.key or "laws:ratelimiter"
+  local lock = key .. ":lock"
+  local rl = core.ratelimiter_new(core.monotonic())
+  local init = rl:dump()
+  local r = { dict = dict, key = key }
+
+  -- Held for a few microseconds; a worker dying while holding it frees it after 0.1 s.
+  local function with_state(fn, ...)
+    local spins = 0
+    while not dict:add(lock, true, 0.1) do
+      spins = spins + 1
+      if M.yieldable[phase()] then ngx.sleep(0.001)
+      elseif spins > 1e6 then return nil, "rate limiter lock busy" end
+    end
+    local s = dict:get(key)
+    rl:load(s or init)
+    local ok, v = pcall(fn, rl, ...)
+    if ok then dict:set(key, rl:dump()) end
+    dict:delete(lock)
+    if not ok then error(v, 0) end
+    return v
+  end
+
+  function r.acquire(_, now) return with_state(rl.acquire, now) or 0 end
+  function r.update(_, now, throttled) with_state(rl.update, now, throttled) end
+  function r.state() return with_state(rl.state) end
+  function r.reset() dict:delete(key) end
+  return r
+end
+
+--- Wrap a credentials provider (anything with :get() -> creds | nil, err) so one
+-- coroutine per worker refreshes while the others wait on an ngx.semaphore, and the
+-- result is reused until `refresh_before` seconds (default 300) before its expiry.
+-- Credentials without an expiry (static keys) are cached for good.
+function M.credentials(provider, opts)
+  opts = opts or {}
+  local refresh_before = opts.refresh_before or 300
+  local wait_timeout = opts.wait_timeout or 10
+  local sema
+  local cached
+  local w = { refreshes = 0 }
+
+  local function expiry(c)
+    local e = c.expiration or c.expires_at or c.expiry
+    return type(e) == "number" and e or nil
+  end
+  local function fresh()
+    if not cached then return false end
+    local e = expiry(cached)
+    return e == nil or e - ngx.now() > refresh_before
+  end
+  local function refresh()
+    w.refreshes = w.refreshes + 1
+    local ok, c, err = pcall(provider.get, provider)
+    if not ok then return nil, errors.new{ code = "CredentialsError", message = tostring(c) } end
+    if c then cached = c end
+    return c, err
+  end
+
+  function w.get()
+    if fresh() then return cached end
+    if not M.yieldable[phase()] then return refresh() end
+    if not sema then sema = assert(require("ngx.semaphore").new(1)) end
+    local ok, err = sema:wait(wait_timeout)
+    if not ok then
+      return nil, errors.new{ code = "CredentialsError", message = "waiting for a credential refresh: " .. tostring(err) }
+    end
+    local c, e
+    if fresh() then c = cached else c, e = refresh() end
+    sema:post(1)
+    return c, e
+  end
+  function w.invalidate() cached = nil end
+  return w
+end
+
+return M
