@@ -18,20 +18,7 @@ local function uri_encode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
 end
 
-local function plain_replace(s, needle, repl)
-  local i, out = 1, nil
-  while true do
-    local a, b = s:find(needle, i, true)
-    if not a then break end
-    out = out or {}
-    out[#out + 1] = s:sub(i, a - 1)
-    out[#out + 1] = repl
-    i = b + 1
-  end
-  if not out then return s end
-  out[#out + 1] = s:sub(i)
-  return table.concat(out)
-end
+local plain_replace = require("laws.errors").plain_replace
 
 local function hide_token(canonical, credentials)
   local token = type(credentials) == "table" and credentials.session_token
