@@ -3,6 +3,7 @@
 # one process and one thread (laws.async), at most a few hundred transfers in flight; the
 # stand-in's own capacity measured alone; 200 of the same flows one after another.
 # Every figure is measured in this run. Knobs: ASYNC_FLOWS (10000), ASYNC_IN_FLIGHT (200),
-# ASYNC_SEQ_FLOWS (200), ASYNC_LAG_MEDIAN / ASYNC_LAG_P95 (stand-in visibility lag, s).
+# ASYNC_SEQ_FLOWS (200), ASYNC_LAG_MEDIAN / ASYNC_LAG_P95 (stand-in visibility lag, s; default
+# 0.1 / 1.0 as bench/30-consistency.sh).
 cd "$(dirname "$0")/.." || exit 2
 exec lua5.4 bench/async_bench.lua

@@ -132,11 +132,22 @@ function M.run_client(n)
   report{ mode = "client", requests = 2 * n, cpu = os.clock() - c0 }
 end
 
+--- The scheduler alone: `tasks` tasks, each doing `per` zero-length timer sleeps.
+function M.run_sched(tasks, per)
+  local async = require "laws.async"
+  local c0 = os.clock()
+  async.run(function()
+    for _ = 1, tasks do async.spawn(function() for _ = 1, per do async.sleep(0) end end) end
+  end)
+  report{ mode = "sched", cycles = tasks * per, cpu = os.clock() - c0 }
+end
+
 if arg and arg[0] and arg[0]:match("async_flows%.lua$") then
   if arg[1] == "async" then M.run_async(arg[2], tonumber(arg[3]), tonumber(arg[4]))
   elseif arg[1] == "seq" then M.run_seq(arg[2], tonumber(arg[3]))
   elseif arg[1] == "raw" then M.run_raw(arg[2], tonumber(arg[3]), tonumber(arg[4]))
   elseif arg[1] == "client" then M.run_client(tonumber(arg[2]))
+  elseif arg[1] == "sched" then M.run_sched(tonumber(arg[2]), tonumber(arg[3]))
   else io.stderr:write("usage: async_flows.lua async|seq <endpoint> <flows> [in_flight]\n"); os.exit(2) end
 end
 

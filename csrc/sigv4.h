@@ -17,8 +17,6 @@ typedef struct {
 #include <string.h>
 void laws_buf_grow_add(laws_buf *b, const void *s, size_t n); /* slow path of laws_buf_add */
 void laws_buf_adds(laws_buf *b, const char *s);
-/* http.c also defines laws_buf_free (its own laws_buf): keep the linker symbols apart. */
-#define laws_buf_free laws_sigv4_buf_free
 void laws_buf_free(laws_buf *b); /* wipes, then frees */
 /* A signature appends a few hundred small pieces: the common case stays inline. On
  * allocation failure the buffer sets oom and ignores further appends. */

@@ -16,3 +16,18 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# The stand-in of AWS verifies signatures with botocore. A python3 that already imports it
+# (e.g. a pyenv Python first on PATH) is used as is; otherwise Debian's python3-botocore.
+if ! python3 -c 'import botocore' 2>/dev/null; then
+  if ! dpkg-query -W -f='${Status}' python3-botocore 2>/dev/null | grep -q "ok installed"; then
+    echo "deps: python3 cannot import botocore; installing python3-botocore"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3 python3-botocore
+  fi
+fi
+if ! python3 -c 'import moto' 2>/dev/null; then
+  echo "deps: note: python3 ($(command -v python3)) cannot import moto; the moto specs will fail and say so."
+  echo "deps:       moto is not packaged by Debian: pip install 'moto[server]'"
+fi

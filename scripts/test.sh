@@ -61,6 +61,19 @@ if [ "${LAWS_ONLY:-lua}" != c ]; then
   done
 fi
 
+if [ "${LAWS_ONLY:-}" = "" ] && [ -z "${LAWS_SPEC:-}" ]; then
+  if command -v luacheck >/dev/null 2>&1; then
+    echo "== luacheck"
+    if luacheck -q lua spec bench examples > "$out/luacheck.log" 2>&1; then
+      echo "ok 1 - luacheck: lua spec bench examples" > "$out/luacheck.tap"
+    else
+      cat "$out/luacheck.log" | tail -30; echo "not ok 1 - luacheck: lua spec bench examples" > "$out/luacheck.tap"; status=1
+    fi
+  else
+    echo "not ok 1 - luacheck not installed (Debian package lua-check)" > "$out/luacheck.tap"; status=1
+  fi
+fi
+
 passed=$(cat "$out"/*.tap 2>/dev/null | grep -cE '^ok [0-9]+ - ' )
 skipped=$(cat "$out"/*.tap 2>/dev/null | grep -cE '^ok [0-9]+ - # SKIP' )
 failed=$(cat "$out"/*.tap 2>/dev/null | grep -cE '^not ok' )

@@ -109,6 +109,19 @@ describe("laws.backoff", function()
     assert.error_matches(function() backoff.constant{}("x") end, "attempt")
   end)
 
+  it("one options table serves every kind: options a kind does not use are ignored", function()
+    local shared = { base = 0.01, cap = 1, delay = 0.02, step = 0.03, max_attempts = 3 }
+    assert.equal(0.02, backoff.constant(shared)(1))
+    assert.equal(0.06, backoff.linear(shared)(2))
+    local d = backoff.exponential(shared)(1)
+    assert.is_true(d >= 0 and d <= 0.02, d)
+    for _, kind in ipairs{ "exponential", "constant", "linear" } do
+      assert.is_nil(backoff[kind](shared)(3))
+      assert.error_matches(function() backoff[kind]{ dealy = 1 } end, "unknown option 'dealy'")
+      assert.error_matches(function() backoff[kind]{ step = "1" } end, "option 'step' must be")
+    end
+  end)
+
   it("consistency policy: tens of ms first, growing, capped at 0.5 s, 30 s bound", function()
     local p = backoff.consistency{ seed = 1 }:fork()
     local first = p(1)

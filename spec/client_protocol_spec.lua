@@ -195,6 +195,7 @@ describe("query protocol", function()
       <Successful><Entry><Id>1</Id><Body>a</Body></Entry><Entry><Id>2</Id></Entry></Successful>
       <Failed>x</Failed><Failed>y</Failed><Count>2</Count><Ok>true</Ok>
       <Tags><entry><Name>k</Name><Value>v</Value></entry></Tags>
+      <Flag><key>a</key><value>1</value></Flag><Flag><key>b</key><value>2</value></Flag>
       </SendBatchResult></SendBatchResponse>]] } }
     local c = fake.client(nil, { model = QUERY, endpoint = "http://127.0.0.1:9" })
     local r = assert(c:SendBatch{ QueueName = "q", Entries = { { Id = "1", Body = "b" } }, Flat = { "f1", "f2" },
@@ -208,5 +209,6 @@ describe("query protocol", function()
     assert.equal(2, r.Count)
     assert.is_true(r.Ok)
     assert.same({ k = "v" }, r.Tags)
+    assert.same({ a = "1", b = "2" }, r.Flags)
   end)
 end)

@@ -103,6 +103,19 @@ describe("laws.sigv4.sign", function()
     assert.is_falsy(d.canonical_request:find("security", 1, true))
   end)
 
+  it("details and canonical() never show the session token (header and query mode)", function()
+    local tok = TOKEN .. "/+=x"
+    local _, d = sigv4.sign(req(), creds{ session_token = tok }, opts())
+    local _, dq = sigv4.presign(req(), creds{ session_token = tok }, opts{ expires = 60 })
+    local c = sigv4.canonical(req(), creds{ session_token = tok }, opts())
+    for _, s in ipairs{ d.canonical_request, dq.canonical_request, c } do
+      assert.is_nil(s:find(tok, 1, true))
+      assert.is_nil(s:find("%2F%2B%3Dx", 1, true))
+      assert.truthy(s:find(sigv4.TOKEN_MARKER, 1, true))
+    end
+    assert.is_nil(d.string_to_sign:find(tok, 1, true))
+  end)
+
   it("canonical() gives what sign() hashes, without signing", function()
     local r = req{ headers = { A = "1" } }
     local c, sts = sigv4.canonical(r, creds{ session_token = TOKEN }, opts())

@@ -2,6 +2,7 @@
 -- signs the same requests; canonical request, string to sign and signature must match.
 local sigv4 = require "laws.sigv4"
 local cjson = require "cjson"
+local suite = require "support.sigv4_suite"
 
 local function botocore(cases)
   local input = os.tmpname()
@@ -79,7 +80,7 @@ describe("laws.sigv4 matches botocore", function()
       local ref = refs[i]
       if c.mode == "query" then
         local url, d = sigv4.presign(c.req, CREDS, opts)
-        assert.are.equal(ref.canonical_request, d.canonical_request)
+        assert.are.equal(suite.hide_token(ref.canonical_request, CREDS.session_token, sigv4.TOKEN_MARKER), d.canonical_request)
         assert.are.equal(ref.string_to_sign, d.string_to_sign)
         assert.are.equal(ref.signature, d.signature)
         -- same parameters; their order in the URL is free (botocore's is not sorted)
@@ -96,7 +97,7 @@ describe("laws.sigv4 matches botocore", function()
         assert.are.same(rp, gp)
       else
         local signed, d = sigv4.sign(c.req, CREDS, opts)
-        assert.are.equal(ref.canonical_request, d.canonical_request)
+        assert.are.equal(suite.hide_token(ref.canonical_request, CREDS.session_token, sigv4.TOKEN_MARKER), d.canonical_request)
         assert.are.equal(ref.string_to_sign, d.string_to_sign)
         assert.are.equal(ref.signature, d.signature)
         assert.are.equal(ref.headers.Authorization, signed.headers.Authorization)

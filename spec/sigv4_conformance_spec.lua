@@ -38,6 +38,16 @@ local function pubkey(dir)
 end
 
 -- Loose comparison of the signed request (README step 4).
+-- details.canonical_request shows the session token as sigv4.TOKEN_MARKER (it is a secret):
+-- compare against the suite's file with the token written the same way; the string to
+-- sign, compared byte for byte, still proves the real canonical request.
+local function check_creq(path, token, details)
+  assert.are.equal(suite.hide_token(suite.expected(path), token, sigv4.TOKEN_MARKER), details.canonical_request)
+  if token then
+    assert.is_nil(details.canonical_request:find(token, 1, true), "session token shown in details")
+  end
+end
+
 local function check_signed_request(dir, mode, signed, details, v4a)
   local exp = suite.parse_request(assert(suite.read(dir .. "/" .. mode .. "-signed-request.txt")))
   if mode == "header" then
@@ -113,7 +123,7 @@ local function context_cases(folder, v4a)
               url, details = sigv4.presign(request, creds, opts)
               signed = { url = url }
             end
-            assert.are.equal(suite.expected(dir .. "/" .. mode .. "-canonical-request.txt"), details.canonical_request)
+            check_creq(dir .. "/" .. mode .. "-canonical-request.txt", creds.session_token, details)
             assert.are.equal(suite.expected(dir .. "/" .. mode .. "-string-to-sign.txt"), details.string_to_sign)
             if v4a then
               local x, y = pubkey(dir)
@@ -205,7 +215,7 @@ describe("legacy", function()
           opts.omit_session_token = name == "post-sts-header-after"
         end
         local signed, d = sigv4.sign(req_from(parsed), creds, opts)
-        assert.are.equal(suite.expected(file .. ".creq"), d.canonical_request)
+        check_creq(file .. ".creq", creds.session_token, d)
         assert.are.equal(suite.expected(file .. ".sts"), d.string_to_sign)
         assert.are.equal(suite.expected(file .. ".authz"), signed.headers.Authorization)
       end)

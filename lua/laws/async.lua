@@ -48,11 +48,13 @@ local function block(t, on_cancel)
   return coroutine.yield(BLOCK)
 end
 
+local NOARGS = { n = 0 }  -- shared, never written
+
 local function wake(t, token, ...)
   if t.status ~= "waiting" or t.token ~= token then return false end
   t.status = "ready"
   t.on_cancel = nil
-  t.args = pack(...)
+  t.args = select("#", ...) == 0 and NOARGS or pack(...)
   push_ready(t)
   return true
 end
@@ -89,23 +91,26 @@ local function task_error(t, e)
   return errors.new{ code = "TASK_ERROR", message = debug.traceback(t.co, tostring(e)) }
 end
 
+local function resumed(t, ok, a, ...)
+  if t.status == "done" then return end
+  if coroutine.status(t.co) == "dead" then
+    by_co[t.co] = nil
+    if ok then finish(t, pack(a, ...))
+    else finish(t, { n = 2, nil, task_error(t, a) }) end
+  elseif a ~= BLOCK then
+    -- a plain coroutine.yield() in task code: give the others a turn, then go on
+    t.status = "ready"
+    t.args = NOARGS
+    push_ready(t)
+  end
+end
+
 local function resume(t)
   local args = t.args
   t.args = nil
   t.status = "running"
   t.on_cancel = nil  -- whatever it held while ready (a transfer slot) its own code owns now
-  local r = pack(coroutine.resume(t.co, unpack(args, 1, args.n)))
-  if t.status == "done" then return end
-  if coroutine.status(t.co) == "dead" then
-    by_co[t.co] = nil
-    if r[1] then finish(t, pack(unpack(r, 2, r.n)))
-    else finish(t, { n = 2, nil, task_error(t, r[2]) }) end
-  elseif r[2] ~= BLOCK then
-    -- a plain coroutine.yield() in task code: give the others a turn, then go on
-    t.status = "ready"
-    t.args = { n = 0 }
-    push_ready(t)
-  end
+  resumed(t, coroutine.resume(t.co, unpack(args, 1, args.n)))
 end
 
 -- Resume the tasks that were ready when called; tasks made ready meanwhile wait a turn,
@@ -133,7 +138,7 @@ local function fire_timers()
   while true do
     local e = timers:pop_due(t)
     if not e then break end
-    e.fn()
+    if e.fn then e.fn() else wake(e.task, e.token) end
   end
 end
 
@@ -175,7 +180,7 @@ function Task:cancel(err)
   if self.status == "running" then error(err, 0) end
   local undo = self.on_cancel
   self.on_cancel = nil
-  if undo then undo() end
+  if undo then undo(self) end
   by_co[self.co] = nil
   finish(self, { n = 2, nil, err })
   -- Lua 5.4: run the task's pending to-be-closed variables now
@@ -301,16 +306,17 @@ function M.run(fn, ...)
   return unpack(t.results, 1, t.results.n)
 end
 
+local function cancel_timer(t) timers:cancel(t.timer) end
+
 --- Sleep inside a task: a timer, not a blocking call.
 function M.sleep(s)
   if type(s) ~= "number" then error("bad argument #1 to 'sleep' (number expected, got " .. type(s) .. ")", 2) end
   local t = current_task()
   if not t then return base_sleep(s) end
   if s ~= s or s <= 0 then s = 0 end
-  local e
-  local tok = t.token + 1
-  e = timers:push(now() + s, function() wake(t, tok) end)
-  block(t, function() timers:cancel(e) end)
+  t.timer = timers:push(now() + s, nil, t, t.token + 1)
+  block(t, cancel_timer)
+  t.timer = nil
 end
 
 --- For external event loops: seconds until step() should be called again (0: now), or

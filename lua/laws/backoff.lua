@@ -40,7 +40,14 @@ function M.is(v) return getmetatable(v) == Policy end
 
 local JITTERS = { none = true, full = true, equal = true, decorrelated = true }
 
-local function check(name, opts, allowed)
+-- Every constructor knows every backoff option, so one options table can be handed to any
+-- kind (the contract does this); an option a kind has no use for is checked and ignored.
+-- A name that is no backoff option at all still raises.
+local OPTIONS = { base = "num", cap = "num", delay = "num", step = "num", jitter = "jitter",
+                  max_attempts = "count", max_elapsed = "num", seed = "seed" }
+
+local function check(name, opts)
+  local allowed = OPTIONS
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then error("laws.backoff." .. name .. ": options must be a table", 3) end
   for k, v in pairs(opts) do
@@ -72,8 +79,7 @@ end
 
 --- exponential{ base = 0.05, cap = 20, jitter = "full", max_attempts = 5, max_elapsed, seed }
 function M.exponential(opts)
-  opts = check("exponential", opts, { base = "num", cap = "num", jitter = "jitter", max_attempts = "count",
-                                      max_elapsed = "num", seed = "seed" })
+  opts = check("exponential", opts)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.cap = o.cap or 20
@@ -83,13 +89,13 @@ end
 
 --- constant{ delay = 1, max_attempts = 3, max_elapsed, seed }
 function M.constant(opts)
-  opts = check("constant", opts, { delay = "num", max_attempts = "count", max_elapsed = "num", seed = "seed" })
+  opts = check("constant", opts)
   return make("constant", opts.delay or 1, opts, 3)
 end
 
 --- linear{ step = 1, cap, max_attempts = 3, max_elapsed, seed }: step x attempt
 function M.linear(opts)
-  opts = check("linear", opts, { step = "num", cap = "num", max_attempts = "count", max_elapsed = "num", seed = "seed" })
+  opts = check("linear", opts)
   return make("linear", opts.step or 1, opts, 3)
 end
 
@@ -116,8 +122,7 @@ M.CONSISTENCY = { base = 0.025, cap = 0.5, jitter = "equal", max_elapsed = 30 }
 --- consistency{ base, cap, jitter, max_elapsed, max_attempts, seed }: the default policy,
 -- with any of its numbers changed.
 function M.consistency(opts)
-  opts = check("consistency", opts, { base = "num", cap = "num", jitter = "jitter", max_attempts = "count",
-                                      max_elapsed = "num", seed = "seed" })
+  opts = check("consistency", opts)
   local o = {}
   for k, v in pairs(M.CONSISTENCY) do o[k] = v end
   for k, v in pairs(opts) do o[k] = v end

@@ -19,7 +19,7 @@ local PROTOCOLS = {
 
 local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, retry = 1, timeout = 1,
                       connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
-                      on_retry = 1, user_agent = 1, max_in_flight = 1 }
+                      on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 
 local function check_opts(t, allowed, where)
@@ -65,11 +65,17 @@ local function unknown_op(self, name)
     .. table.concat(hint, ", ") .. ")"
 end
 
+local meta
 local function op_function(name)
-  return function(self, params, opts) return self:call(name, params, opts) end
+  return function(self, params, opts)
+    if getmetatable(self) ~= meta then
+      error("laws.client: call operations with a colon: client:" .. name .. "(params)", 2)
+    end
+    return self:call(name, params, opts)
+  end
 end
 
-local meta = {
+meta = {
   __name = "laws.client",
   __index = function(self, k)
     local v = Client[k]
@@ -228,6 +234,13 @@ function Client:call(opname, params, call_opts)
   call_opts = call_opts or {}
   if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 2) end
   check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname)
+  if call_opts.retry ~= nil and type(call_opts.retry) ~= "table" then error("laws.client: option 'retry' must be a table", 2) end
+  if call_opts.on_retry ~= nil and type(call_opts.on_retry) ~= "function" then
+    error("laws.client: option 'on_retry' must be a function", 2)
+  end
+  for _, k in ipairs{ "timeout", "connect_timeout" } do
+    if call_opts[k] ~= nil and type(call_opts[k]) ~= "number" then error("laws.client: option '" .. k .. "' must be a number", 2) end
+  end
   params = fill_tokens(op, params)
   common.validate(params, op.input, opname)
   local req = self.proto.build(op, params, self.model.meta)

@@ -1,6 +1,7 @@
 --- Where a client sends its requests, and for which region it signs.
 -- Order (as the AWS SDKs): the `endpoint` option, AWS_ENDPOINT_URL_<SERVICE>,
--- AWS_ENDPOINT_URL (both ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), then
+-- AWS_ENDPOINT_URL, the config file's services-block / profile endpoint_url (all but the
+-- option ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), then
 -- https://<prefix>[-fips].<region>.<dns suffix>; dual-stack uses the api.aws suffixes.
 local M = {}
 
@@ -24,13 +25,50 @@ local function suffixes(region)
   return "amazonaws.com", "api.aws"
 end
 
---- Hook for the profile's region (shared config file). The creds/config area owns that
--- file; until laws.config exists this finds nothing. Replace M.profile_region to change it.
+-- laws.config (the credentials area's shared-file reader), when present.
+local function config()
+  local ok, c = pcall(require, "laws.config")
+  if ok and type(c) == "table" and type(c.get) == "function" then return c end
+end
+
+local function file_opts(opts)
+  return { profile = opts.profile, config_file = opts.config_file, credentials_file = opts.credentials_file }
+end
+
+--- The profile's region from the shared config file (nil without laws.config or a region).
+-- A hook: replace M.profile_region to change where it comes from.
 function M.profile_region(opts)
-  local ok, config = pcall(require, "laws.config")
-  if not ok or type(config) ~= "table" or type(config.profile) ~= "function" then return nil end
-  local ok2, p = pcall(config.profile, opts.profile or M.getenv("AWS_PROFILE") or "default")
-  return ok2 and type(p) == "table" and p.region or nil
+  local c = config()
+  if not c then return nil end
+  local ok, r = pcall(c.get, "region", file_opts(opts))
+  return ok and type(r) == "string" and r ~= "" and r or nil
+end
+
+--- endpoint_url from the shared config file: the profile's `services` block for this
+-- service, then the profile's own endpoint_url (as the AWS SDKs read them).
+function M.profile_endpoint(service_id, opts)
+  local c = config()
+  if not c then return nil end
+  local fo = file_opts(opts)
+  local ok, ignore = pcall(c.get, "ignore_configured_endpoint_urls", fo)
+  if ok and type(ignore) == "string" and ignore:lower() == "true" then return nil end
+  if type(c.service) == "function" then
+    local sok, block = pcall(c.service, service_id, fo)
+    if sok and type(block) == "table" and type(block.endpoint_url) == "string" then return block.endpoint_url end
+  end
+  local gok, url = pcall(c.get, "endpoint_url", fo)
+  return gok and type(url) == "string" and url ~= "" and url or nil
+end
+
+-- A FIPS / dual-stack switch: option, environment, then the profile's setting.
+local function switch(option, env, key, opts)
+  if option ~= nil then return option end
+  local v = M.getenv(env)
+  if v ~= nil and v ~= "" then return v:lower() == "true" end
+  local c = config()
+  if not c then return false end
+  local ok, setting = pcall(c.get, key, file_opts(opts))
+  return ok and type(setting) == "string" and setting:lower() == "true"
 end
 
 --- Region: opts.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region; nil if none.
@@ -54,15 +92,14 @@ function M.resolve(meta, region, opts)
     if url == "" then url = nil end
     if not url then url = M.getenv("AWS_ENDPOINT_URL") end
     if url == "" then url = nil end
+    if not url then url = M.profile_endpoint(id, opts) end
   end
   if url then
     if not url:match("^https?://[^/]") then return nil, "endpoint must be an http:// or https:// URL: " .. url end
     return (url:gsub("/+$", ""))
   end
-  local fips = opts.use_fips
-  if fips == nil then fips = env_bool("AWS_USE_FIPS_ENDPOINT") end
-  local dual = opts.use_dualstack
-  if dual == nil then dual = env_bool("AWS_USE_DUALSTACK_ENDPOINT") end
+  local fips = switch(opts.use_fips, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", opts)
+  local dual = switch(opts.use_dualstack, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", opts)
   if not region:match("^[%w%-]+$") then return nil, "invalid region: " .. region end
   local plain, ds = suffixes(region)
   if dual and not ds then return nil, "dual-stack is not available in region " .. region end

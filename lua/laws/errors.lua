@@ -17,7 +17,9 @@ function M.register_secret(s)
   if type(s) == "string" and #s >= 8 then secrets[s] = true end
 end
 
+--- s with every plain (non-pattern) occurrence of needle replaced by repl.
 local function plain_gsub(s, needle, repl)
+  if not s:find(needle, 1, true) then return s end
   local out, i = {}, 1
   while true do
     local a, b = s:find(needle, i, true)
@@ -29,6 +31,8 @@ local function plain_gsub(s, needle, repl)
   out[#out + 1] = s:sub(i)
   return table.concat(out)
 end
+
+M.plain_replace = plain_gsub
 
 function M.redact(s)
   if type(s) ~= "string" then return s end

@@ -91,4 +91,22 @@ function M.query_set(q)
   return set
 end
 
+--- `text` with a session token (raw, and URI-encoded as in a canonical query) shown as
+-- `marker`, the way laws.sigv4 shows it in details (the token is a secret).
+function M.hide_token(text, token, marker)
+  if not token then return text end
+  local enc = token:gsub("[^%w%-%._~]", function(ch) return ("%%%02X"):format(ch:byte()) end)
+  for _, needle in ipairs{ token, enc } do
+    local out, i = {}, 1
+    while true do
+      local a, b = text:find(needle, i, true)
+      if not a then break end
+      out[#out + 1] = text:sub(i, a - 1); out[#out + 1] = marker; i = b + 1
+    end
+    out[#out + 1] = text:sub(i)
+    text = table.concat(out)
+  end
+  return text
+end
+
 return M

@@ -1,4 +1,5 @@
---- Timer heap for laws.async: a binary min-heap of entries { at = seconds, seq = n, fn = f }.
+--- Timer heap for laws.async: a binary min-heap of entries { at = seconds, seq = n, fn = f }
+-- (or, for the common "wake this task", { task = t, token = n } instead of a closure).
 -- Cancelled entries are marked dead and dropped lazily when they reach the top, so cancelling
 -- a timer (a task cancelled mid-sleep, a deadline that did not fire) is O(1).
 local M = {}
@@ -11,9 +12,9 @@ local function less(a, b)
   return a.seq < b.seq  -- equal times fire in insertion order
 end
 
-function M:push(at, fn)
+function M:push(at, fn, task, token)
   self.seq = self.seq + 1
-  local e = { at = at, seq = self.seq, fn = fn }
+  local e = { at = at, seq = self.seq, fn = fn, task = task, token = token }
   local n = self.n + 1
   self.n = n
   self[n] = e

@@ -64,19 +64,35 @@ function M.build(op, params, meta)
   }
 end
 
-local function dec(node, shape)
+local dec
+
+-- One <entry><key/><value/></entry> (or a flattened map's repeated element) into r.
+local function map_entry(r, e, shape)
+  local k = xml.child(e, shape.key.locationName or "key")
+  local v = xml.child(e, shape.value.locationName or "value")
+  if k and v then r[k.text] = dec(v, shape.value.shape) end
+end
+
+function dec(node, shape)
   local t = shape.type
   if t == "structure" then
     local r = json.object()
     for _, name in ipairs(shape.order) do
       local ref = shape.members[name]
       local key = ref.locationName or name
-      if ref.shape.type == "list" and (ref.shape.flattened or ref.flattened) then
+      local flat = ref.shape.flattened or ref.flattened
+      if flat and ref.shape.type == "list" then
         local items = json.array()
         for _, ch in ipairs(node.children) do
           if ch.name == key then items[#items + 1] = dec(ch, ref.shape.member.shape) end
         end
         if #items > 0 then r[name] = items end
+      elseif flat and ref.shape.type == "map" then
+        local m = json.object()
+        for _, ch in ipairs(node.children) do
+          if ch.name == key then map_entry(m, ch, ref.shape) end
+        end
+        if next(m) then r[name] = m end
       else
         local ch = xml.child(node, key)
         if ch then r[name] = dec(ch, ref.shape) end
@@ -92,11 +108,8 @@ local function dec(node, shape)
     return r
   elseif t == "map" then
     local r = json.object()
-    local kname, vname = shape.key.locationName or "key", shape.value.locationName or "value"
-    local entries = shape.flattened and { node } or node.children
-    for _, e in ipairs(entries) do
-      local k, v = xml.child(e, kname), xml.child(e, vname)
-      if k and v then r[k.text] = dec(v, shape.value.shape) end
+    for _, e in ipairs(node.children) do
+      if e.name == "entry" then map_entry(r, e, shape) end
     end
     return r
   end
