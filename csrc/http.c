@@ -9,7 +9,12 @@
 
 #include <openssl/crypto.h>
 
-#define POOL_MAX 8
+/* Idle handles kept. As many as transfers usually run at once through the multi driver
+ * (laws.async's default limit is 256): below that, every transfer beyond the pool made and
+ * destroyed an easy handle (curl_easy_init + every fixed option + cleanup, ~15% of a transfer's
+ * CPU at 200 in flight). The pool grows only to the peak actually in flight, and a handle
+ * in flight holds the same memory, so the peak does not grow. */
+#define POOL_MAX 256
 #define KEEP_BUF 65536 /* a pooled handle keeps response buffers up to this size */
 
 /* An idle easy handle with the response buffers of its last transfer (emptied, capacity kept):
@@ -21,8 +26,8 @@ typedef struct pooled {
 
 struct laws_http_session {
   CURLSH *share;
-  pooled idle[POOL_MAX];
-  int nidle;
+  pooled *idle;  /* grows up to POOL_MAX entries */
+  int nidle, capidle;
   long connects;
   char *default_ca;  /* libcurl's built-in CA bundle path, to restore on a pooled handle */
 };
@@ -128,6 +133,7 @@ void laws_http_session_free(laws_http_session *s) {
     laws_http_buf_free(&s->idle[i].body);
   }
   curl_share_cleanup(s->share);
+  free(s->idle);
   free(s->default_ca);
   free(s);
 }
@@ -160,7 +166,15 @@ static void keep_or_free(laws_buf *b) {
  * finished xfer are cleared so an idle handle never refers to freed memory. */
 static void release(laws_http_session *s, laws_http_xfer *x) {
   CURL *e = x->easy;
-  if (s->nidle < POOL_MAX) {
+  if (s->nidle == s->capidle && s->capidle < POOL_MAX) {
+    int cap = s->capidle ? s->capidle * 2 : 8;
+    pooled *np = realloc(s->idle, (size_t)cap * sizeof *np);
+    if (np != NULL) {
+      s->idle = np;
+      s->capidle = cap;
+    }
+  }
+  if (s->nidle < s->capidle) {
     pooled *p = &s->idle[s->nidle++];
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
