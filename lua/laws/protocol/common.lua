@@ -244,26 +244,43 @@ function M.json_encode(v, shape)
 end
 
 -- Decoded JSON -> result by shape: nulls dropped, integers as Lua integers, blobs
--- decoded, lists/objects marked for laws.json.encode.
-local function dec(v, shape)
-  if v == json.null then return nil end
+-- decoded, lists/objects marked for laws.json.encode. The tables cjson made are reused in
+-- place (members unknown to the model removed, renamed ones moved): a result allocates no
+-- second copy of the answer. `v` must be a fresh decode that nothing else holds.
+local null, object_mt, array_mt = json.null, json.object_mt, json.array_mt
+local dec
+dec = function(v, shape)
+  if v == null then return nil end
   local t = shape.type
   if type(v) == "table" then
     if t == "structure" and not shape.document then
-      local r, wire = json.object(), shape.wire
+      local wire, moves = shape.wire, nil
       for k, val in pairs(v) do
         local ref = wire[k]
-        if ref then r[ref.name] = dec(val, ref.shape) end  -- members unknown to the model are dropped
+        if not ref then
+          v[k] = nil  -- members unknown to the model are dropped (clearing a field is allowed in pairs)
+        elseif ref.name == k then
+          v[k] = dec(val, ref.shape)
+        else
+          -- a member whose wire name differs: moved after the walk (no new keys during pairs)
+          v[k] = nil
+          moves = moves or {}
+          moves[#moves + 1] = ref
+          moves[#moves + 1] = dec(val, ref.shape)
+        end
       end
-      return r
+      if moves then
+        for i = 1, #moves, 2 do v[moves[i].name] = moves[i + 1] end
+      end
+      return setmetatable(v, object_mt)
     elseif t == "list" then
-      local r = json.array()
-      for i = 1, #v do r[i] = dec(v[i], shape.member.shape) end
-      return r
+      local msh = shape.member.shape
+      for i = 1, #v do v[i] = dec(v[i], msh) end
+      return setmetatable(v, array_mt)
     elseif t == "map" then
-      local r = json.object()
-      for k, val in pairs(v) do r[k] = dec(val, shape.value.shape) end
-      return r
+      local vsh = shape.value.shape
+      for k, val in pairs(v) do v[k] = dec(val, vsh) end
+      return setmetatable(v, object_mt)
     end
     return v
   end
