@@ -184,13 +184,15 @@ local function members_of(shape)
   for _, name in ipairs(shape.order) do  -- shape.order: member names, sorted
     local ref = members[name]
     if ref.location == nil then
-      list[#list + 1] = { name, json.string(ref.locationName or name) .. ":", ref.shape }
+      local key = json.string(ref.locationName or name) .. ":"
+      list[#list + 1] = { name, key, ref.shape, "," .. key }
     end
   end
   body_members[shape] = list
   return list
 end
 
+local jstring = json.string
 local function enc(v, shape, out)
   local t = shape.type
   if t == "structure" then
@@ -203,9 +205,14 @@ local function enc(v, shape, out)
       local m = list[i]
       local val = v[m[1]]
       if val ~= nil then
-        out[#out + 1] = first and m[2] or "," .. m[2]
+        out[#out + 1] = first and m[2] or m[4]
         first = false
-        enc(val, m[3], out)
+        local sh = m[3]
+        if type(val) == "string" and sh.type == "string" then
+          out[#out + 1] = jstring(val)  -- the common case, without the dispatch below
+        else
+          enc(val, sh, out)
+        end
       end
     end
     out[#out + 1] = "}"
