@@ -227,7 +227,6 @@ describe("shape-directed JSON decode (in place since perf)", function()
       Str = "string", Int = "integer",
     },
   }, "spec")
-  local json = require "laws.json"
 
   it("drops unknown members, moves renamed ones, drops nulls and marks tables", function()
     local v = assert(json.decode('{"wireName":"w","Other":"o","Renamed":"not on the wire","unknown":1,'

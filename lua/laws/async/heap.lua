@@ -23,7 +23,7 @@ function M:push(at, fn, task, token)
     local pe = self[p]
     local pat = pe.at
     -- e is newest (largest seq): it goes above its parent only on a strictly earlier time
-    if not (at < pat) then break end
+    if at >= pat then break end
     self[n] = pe
     n = p
   end
