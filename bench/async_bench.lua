@@ -25,6 +25,29 @@ local function standin()
                     { name = "standin" })
 end
 
+-- CPU seconds (user + system) a process used so far, from /proc (nil when unreadable).
+local TICK = tonumber((io.popen("getconf CLK_TCK"):read("*l"))) or 100
+local function proc_cpu(pid)
+  local f = pid and io.open("/proc/" .. pid .. "/stat", "r")
+  if not f then return nil end
+  local line = f:read("*l")
+  f:close()
+  -- fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+  local rest = line and line:match("%) (.*)$")
+  if not rest then return nil end
+  local fields = {}
+  for x in rest:gmatch("%S+") do fields[#fields + 1] = x end
+  return (tonumber(fields[12]) + tonumber(fields[13])) / TICK
+end
+
+local function loadavg()
+  local f = io.open("/proc/loadavg", "r")
+  if not f then return "?" end
+  local l = f:read("*l")
+  f:close()
+  return l:match("^(%S+)")
+end
+
 local function stats(s)
   local res = assert(require("laws.http").request{ url = "http://127.0.0.1:" .. s.port .. "/_standin/stats" })
   return json.decode(res.body)
@@ -46,8 +69,10 @@ print(("stand-in capacity alone: %.0f req/s (%d GetCase in %.1f s, 16 connection
 s = standin()
 local ep = "http://127.0.0.1:" .. s.port
 local st0 = stats(s)
+local scpu0, load0 = proc_cpu(s.pid), loadavg()
 local a = sh(("%s bench/async_flows.lua async %s %d %d"):format(lua, ep, flows, in_flight))
 local st1 = stats(s)
+local scpu1, load1 = proc_cpu(s.pid), loadavg()
 s.stop()
 local requests = st1.requests - st0.requests
 local per_flow_kb = (a.hwm_kb - a.rss0_kb) / flows
@@ -62,6 +87,12 @@ print(("  laws CPU: %.2f s, %.1f us per request (target < 50), all layers: signi
   :format(a.cpu, cpu_us))
 print(("  stand-in capacity allows %.2f s for these %d requests: wall is %.2fx of that (target <= 1.5)")
   :format(allowed, requests, a.wall / allowed))
+if scpu0 and scpu1 then
+  local sc = scpu1 - scpu0
+  print(("  stand-in CPU in this run: %.2f s (%.0f us/request); laws + stand-in used %.2f s of CPU in %.2f s wall on %s cores"
+    .. " (machine load average %s at the start, %s at the end: other processes share these cores)")
+    :format(sc, sc / requests * 1e6, sc + a.cpu, a.wall, (io.popen("nproc"):read("*l")), load0, load1))
+end
 
 -- 2b. where the laws CPU goes: the transport alone (async + multi + libcurl, unsigned GETs
 -- against the same stand-in), and the client layer alone (stub transport, no network)

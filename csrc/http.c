@@ -9,7 +9,12 @@
 
 #include <openssl/crypto.h>
 
-#define POOL_MAX 8
+/* Idle handles kept. As many as transfers usually run at once through the multi driver
+ * (laws.async's default limit is 256): below that, every transfer beyond the pool made and
+ * destroyed an easy handle (curl_easy_init + every fixed option + cleanup, ~15% of a transfer's
+ * CPU at 200 in flight). The pool grows only to the peak actually in flight, and a handle
+ * in flight holds the same memory, so the peak does not grow. */
+#define POOL_MAX 256
 #define KEEP_BUF 65536 /* a pooled handle keeps response buffers up to this size */
 
 /* An idle easy handle with the response buffers of its last transfer (emptied, capacity kept):
@@ -21,8 +26,8 @@ typedef struct pooled {
 
 struct laws_http_session {
   CURLSH *share;
-  pooled idle[POOL_MAX];
-  int nidle;
+  pooled *idle;  /* grows up to POOL_MAX entries */
+  int nidle, capidle;
   long connects;
   char *default_ca;  /* libcurl's built-in CA bundle path, to restore on a pooled handle */
 };
@@ -128,6 +133,7 @@ void laws_http_session_free(laws_http_session *s) {
     laws_http_buf_free(&s->idle[i].body);
   }
   curl_share_cleanup(s->share);
+  free(s->idle);
   free(s->default_ca);
   free(s);
 }
@@ -160,7 +166,15 @@ static void keep_or_free(laws_buf *b) {
  * finished xfer are cleared so an idle handle never refers to freed memory. */
 static void release(laws_http_session *s, laws_http_xfer *x) {
   CURL *e = x->easy;
-  if (s->nidle < POOL_MAX) {
+  if (s->nidle == s->capidle && s->capidle < POOL_MAX) {
+    int cap = s->capidle ? s->capidle * 2 : 8;
+    pooled *np = realloc(s->idle, (size_t)cap * sizeof *np);
+    if (np != NULL) {
+      s->idle = np;
+      s->capidle = cap;
+    }
+  }
+  if (s->nidle < s->capidle) {
     pooled *p = &s->idle[s->nidle++];
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
@@ -247,14 +261,15 @@ static int has_header(const laws_http_req *r, const char *name) {
 
 /* The request's header list in one allocation (nodes, then the lines): libcurl only reads a
  * curl_slist, so building it ourselves saves two allocations per header. */
-static CURLcode build_headers(laws_http_xfer *x, const laws_http_req *req) {
-  static const char *const off[] = { "Expect:", "Accept:", "Content-Type:" };
+static CURLcode build_headers(laws_http_xfer *x, const laws_http_req *req, int sends_body) {
+  static const char *const off[] = { "Accept:", "Expect:", "Content-Type:" };
   const char *extra[3];
   size_t i, n = 0, bytes = 0, total;
+  size_t noff = sends_body ? 3 : 1;  /* Expect and Content-Type come only with a body */
   struct curl_slist *nodes;
   char *w;
   /* The wire must carry exactly the signed headers: switch off what libcurl would add. */
-  for (i = 0; i < 3; i++) {
+  for (i = 0; i < noff; i++) {
     size_t k = strlen(off[i]) - 1;
     char name[16];
     memcpy(name, off[i], k);
@@ -299,6 +314,7 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   const char *ca = req->ca_file;
   int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
   int post = strcmp(method, "POST") == 0;
+  int sends_body = 0;  /* POSTFIELDS set: libcurl would add Content-Type (and Expect if large) */
   memset(x, 0, sizeof *x);
   x->session = s;
   if (!acquire(s, x)) {
@@ -355,14 +371,16 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   } else if (req->body != NULL && (req->body_len > 0 || !get)) {
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     SET(CURLOPT_POSTFIELDS, req->body);
+    sends_body = 1;
   } else if (post) {
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     SET(CURLOPT_POSTFIELDS, "");
+    sends_body = 1;
   }
   /* A GET with a body goes out as a POST renamed to GET. */
   SET(CURLOPT_CUSTOMREQUEST, (head || post || (get && !(req->body && req->body_len > 0))) ? NULL : method);
 
-  if ((rc = build_headers(x, req)) != CURLE_OK) goto fail;
+  if ((rc = build_headers(x, req, sends_body)) != CURLE_OK) goto fail;
   SET(CURLOPT_HTTPHEADER, x->hdrs);
   return CURLE_OK;
 fail:

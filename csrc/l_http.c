@@ -184,21 +184,28 @@ void laws_lhttp_wipereq(laws_http_req *req) {
 static void pushheaders(lua_State *L, const laws_http_res *res) {
   const char *p = res->head->p, *name, *value;
   size_t i;
+  size_t nlen, vlen;
   lua_createtable(L, 0, (int)res->nhead);
   for (i = 0; i < res->nhead; i++) {
     name = p;
-    value = name + strlen(name) + 1;
-    p = value + strlen(value) + 1;
-    lua_getfield(L, -1, name);
+    nlen = strlen(name);
+    value = name + nlen + 1;
+    vlen = strlen(value);
+    p = value + vlen + 1;
+    /* the name string made once, used as key for the lookup and the store (a fresh table:
+     * raw access is what getfield/setfield would do) */
+    lua_pushlstring(L, name, nlen);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
-      lua_pushstring(L, value);
+      lua_pushlstring(L, value, vlen);
     } else {
       lua_pushstring(L, strcmp(name, "set-cookie") == 0 ? "\n" : ", ");
-      lua_pushstring(L, value);
+      lua_pushlstring(L, value, vlen);
       lua_concat(L, 3);
     }
-    lua_setfield(L, -2, name);
+    lua_rawset(L, -3);
   }
 }
 

@@ -1,7 +1,6 @@
 #include "rng.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -63,12 +62,18 @@ double laws_rng_uniform(laws_rng *r, double lo, double hi) {
 }
 
 int laws_uuid4(char out[37]) {
+  static const char hex[] = "0123456789abcdef";
   unsigned char b[16];
+  int i, o;
   if (laws_rng_os_bytes(b, sizeof b) != 0) return -1;
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);  /* version 4 */
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-           b[10], b[11], b[12], b[13], b[14], b[15]);
+  /* by hand: snprintf with 16 conversions cost more than the rest of a client call's token */
+  for (i = 0, o = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 0x0f];
+  }
+  out[o] = '\0';
   return 0;
 }

@@ -212,3 +212,37 @@ describe("query protocol", function()
     assert.same({ a = "1", b = "2" }, r.Flags)
   end)
 end)
+
+describe("shape-directed JSON decode (in place since perf)", function()
+  local model = require "laws.model"
+  local common = require "laws.protocol.common"
+  local m = model.build({
+    metadata = { protocol = "json" },
+    operations = {},
+    shapes = {
+      Out = { "structure", members = { Renamed = { "Str", locationName = "wireName" }, Items = "List",
+                                       Tags = "Map", Count = "Int", Other = "Str" } },
+      List = { "list", member = "Str" },
+      Map = { "map", key = "Str", value = "Int" },
+      Str = "string", Int = "integer",
+    },
+  }, "spec")
+
+  it("drops unknown members, moves renamed ones, drops nulls and marks tables", function()
+    local v = assert(json.decode('{"wireName":"w","Other":"o","Renamed":"not on the wire","unknown":1,'
+      .. '"Items":["a",null,"c"],"Tags":{"x":1.0,"y":null},"Count":3.0}'))
+    local r = common.json_decode(v, m.shapes.Out)
+    assert.equal("w", r.Renamed)
+    assert.equal("o", r.Other)
+    assert.is_nil(r.wireName)
+    assert.is_nil(r.unknown)
+    assert.equal("a", r.Items[1]); assert.is_nil(r.Items[2]); assert.equal("c", r.Items[3])
+    assert.equal(1, r.Tags.x); assert.equal("integer", math.type(r.Tags.x)); assert.is_nil(r.Tags.y)
+    assert.equal(3, r.Count); assert.equal("integer", math.type(r.Count))
+    assert.equal(json.object_mt, getmetatable(r))
+    assert.equal(json.array_mt, getmetatable(r.Items))
+    assert.equal(json.object_mt, getmetatable(r.Tags))
+    r.Items = nil  -- (a list with a hole has no single length to encode)
+    assert.equal('{"Count":3,"Other":"o","Renamed":"w","Tags":{"x":1}}', json.encode(r))
+  end)
+end)

@@ -98,6 +98,14 @@ describe("laws.http.request", function()
     assert.are.equal("PUT", e.method)
   end)
 
+  it("adds no header of its own to GET and DELETE without a body (regression: perf skips the switches)", function()
+    for _, m in ipairs{ "GET", "DELETE" } do
+      local e = echo{ method = m }
+      assert.are.same({ "host" }, (wire(e)))
+      assert.are.equal(m, e.method)
+    end
+  end)
+
   it("keeps header names as given and sends repeated and empty values", function()
     local e = echo{ headers = { ["X-Camel-Case"] = "1", ["x-list"] = { "a", "b" }, ["X-Empty"] = "" } }
     local _, by = wire(e)

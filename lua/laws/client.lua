@@ -21,6 +21,8 @@ local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, re
                       connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
                       on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
+local TIMEOUT_OPTS = { "timeout", "connect_timeout" }
+local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.client: internal: shared empty table written", 2) end })
 
 local function check_opts(t, allowed, where)
   for k in pairs(t) do
@@ -75,11 +77,15 @@ local function op_function(name)
   end
 end
 
+-- Fields a client may leave nil (read on every call: answered here without a pattern match).
+local OPTIONAL_FIELDS = { timeout = true, connect_timeout = true, on_retry = true, max_in_flight = true,
+                          session = true, request_opts = true }
+
 meta = {
   __name = "laws.client",
   __index = function(self, k)
     local v = Client[k]
-    if v ~= nil then return v end
+    if v ~= nil or OPTIONAL_FIELDS[k] then return v end
     if type(k) == "string" and self.model.ops[k] then
       local f = op_function(k)
       rawset(self, k, f)
@@ -155,13 +161,29 @@ function Client:close()
   self.session = false
 end
 
+-- Per input shape, once: the names of its idempotency-token members (most have none).
+local token_members = setmetatable({}, { __mode = "k" })
+local function tokens_of(input)
+  local list = token_members[input]
+  if not list then
+    list = {}
+    for _, name in ipairs(input.order) do
+      if input.members[name].idempotencyToken then list[#list + 1] = name end
+    end
+    token_members[input] = list
+  end
+  return list
+end
+
 -- Fill idempotency tokens once per logical call; a caller's token is kept.
 local function fill_tokens(op, params)
   local input = op.input
   if not input then return params end
   local copy
-  for _, name in ipairs(input.order) do
-    if input.members[name].idempotencyToken and params[name] == nil then
+  local names = tokens_of(input)
+  for i = 1, #names do
+    local name = names[i]
+    if params[name] == nil then
       if not copy then
         copy = {}
         for k, v in pairs(params) do copy[k] = v end
@@ -197,6 +219,7 @@ local function response_error(self, res)
   return e
 end
 
+local sigv4  -- loaded on first use; .sign looked up per call (specs and tools wrap it)
 --- Send one attempt: sign with the current clock offset, send, parse.
 local function attempt(self, op, req, creds, sdk_request, call_opts)
   local headers = {}
@@ -204,13 +227,20 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   headers["amz-sdk-request"] = sdk_request
   local signed = { method = req.method, url = req.url, headers = headers, body = req.body }
   if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
-    signed = require("laws.sigv4").sign(signed, creds,
+    sigv4 = sigv4 or require("laws.sigv4")
+    signed = sigv4.sign(signed, creds,
       { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
   end
-  local res, terr = runtime.request({
-    method = signed.method, url = signed.url, headers = signed.headers, body = signed.body,
-    timeout = call_opts.timeout or self.timeout, connect_timeout = call_opts.connect_timeout or self.connect_timeout,
-  }, { session = http_session(self), max_in_flight = self.max_in_flight })
+  -- `signed` is a table of our own (built above or by the signer): it is the request sent
+  signed.timeout = call_opts.timeout or self.timeout
+  signed.connect_timeout = call_opts.connect_timeout or self.connect_timeout
+  local session = http_session(self)
+  local ropts = self.request_opts  -- reused while session and limit stay the same
+  if not ropts or ropts.session ~= session or ropts.max_in_flight ~= self.max_in_flight then
+    ropts = { session = session, max_in_flight = self.max_in_flight }
+    self.request_opts = ropts
+  end
+  local res, terr = runtime.request(signed, ropts)
   if not res then
     if not errors.is(terr) then terr = errors.new{ code = "TransportError", message = tostring(terr), transport = true } end
     return nil, terr
@@ -231,14 +261,14 @@ function Client:call(opname, params, call_opts)
   if not op then error(unknown_op(self, opname), 2) end
   if params == nil then params = {} end
   if type(params) ~= "table" then error("laws.client: " .. opname .. ": params must be a table, got " .. type(params), 2) end
-  call_opts = call_opts or {}
+  call_opts = call_opts or NO_OPTS
   if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 2) end
-  check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname)
+  if next(call_opts) ~= nil then check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname) end
   if call_opts.retry ~= nil and type(call_opts.retry) ~= "table" then error("laws.client: option 'retry' must be a table", 2) end
   if call_opts.on_retry ~= nil and type(call_opts.on_retry) ~= "function" then
     error("laws.client: option 'on_retry' must be a function", 2)
   end
-  for _, k in ipairs{ "timeout", "connect_timeout" } do
+  for _, k in ipairs(TIMEOUT_OPTS) do
     if call_opts[k] ~= nil and type(call_opts[k]) ~= "number" then error("laws.client: option '" .. k .. "' must be a number", 2) end
   end
   params = fill_tokens(op, params)
@@ -248,9 +278,12 @@ function Client:call(opname, params, call_opts)
   req.headers["User-Agent"] = self.user_agent
   req.headers["amz-sdk-invocation-id"] = uuid4()
 
-  local per_call = {}
-  for k, v in pairs(call_opts.retry or {}) do per_call[k] = v end
-  if call_opts.on_retry then per_call.on_retry = call_opts.on_retry end
+  local per_call = nil  -- nil: the strategy's own settings
+  if call_opts.retry or call_opts.on_retry then
+    per_call = {}
+    for k, v in pairs(call_opts.retry or NO_OPTS) do per_call[k] = v end
+    if call_opts.on_retry then per_call.on_retry = call_opts.on_retry end
+  end
   local rcall = self.strategy:start(per_call)
   local skew_fixed = false
   while true do

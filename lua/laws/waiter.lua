@@ -84,8 +84,10 @@ end
 local OPTIONS = { operation = true, acceptors = true, min_delay = true, max_delay = true, max_wait = true,
                   name = true, prepare = true }
 
+local DELAY_OPTS = { "min_delay", "max_delay", "max_wait" }
+local NO_OPTS = {}
 local function check_delays(t, where, level)
-  for _, k in ipairs{ "min_delay", "max_delay", "max_wait" } do
+  for _, k in ipairs(DELAY_OPTS) do
     local v = t[k]
     if v ~= nil and (type(v) ~= "number" or v ~= v or v < 0) then
       error(where .. ": option '" .. k .. "' must be a number >= 0", level)
@@ -138,12 +140,14 @@ end
 
 function Waiter:wait(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then error("waiter:wait: opts must be a table", 2) end
-  opts = opts or {}
+  opts = opts or NO_OPTS
   check_delays(opts, "waiter:wait", 3)
   local min_d = opts.min_delay or self.min_delay
   local max_d = math.max(min_d, opts.max_delay or self.max_delay)
   local max_wait = opts.max_wait or self.max_wait
-  local rng = core.rng_new(opts.seed)
+  -- unseeded: made at the first delay (most waits end on their first attempt); a seed is
+  -- checked at once
+  local rng = opts.seed ~= nil and core.rng_new(opts.seed) or nil
   local req = params
   if self.prepare then req = self.prepare(params or {}) end
   local start = runtime.now()
@@ -176,6 +180,7 @@ function Waiter:wait(client, params, opts)
       return nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
         message = (self.name or "waiter") .. " did not succeed within " .. max_wait .. " s" }
     end
+    rng = rng or core.rng_new(opts.seed)
     local d = M.delay(min_d, max_d, attempt, remaining, rng:random())
     if opts.on_retry then opts.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
     local slept, serr = runtime.sleep(d) -- nil, err: cannot wait here (nginx phase)
@@ -186,11 +191,17 @@ end
 Waiter.__call = Waiter.wait
 
 --- A waiter laws defines for a service (lua/laws/waiters/<service>.lua), or nil.
+local defs_of = {}  -- service -> its waiters module (false: none); client:wait looks up per call
 function M.get(service, name)
   if type(service) ~= "string" then error("laws.waiter.get: service must be a string", 2) end
   if type(name) ~= "string" then error("laws.waiter.get: name must be a string", 2) end
-  local ok, defs = pcall(require, "laws.waiters." .. service:gsub("[^%w]", "_"))
-  if not ok or type(defs) ~= "table" or not defs[name] then return nil end
+  local defs = defs_of[service]
+  if defs == nil then
+    local ok, mod = pcall(require, "laws.waiters." .. service:gsub("[^%w]", "_"))
+    defs = ok and type(mod) == "table" and mod or false
+    defs_of[service] = defs
+  end
+  if not defs or not defs[name] then return nil end
   local w = defs[name]
   if getmetatable(w) ~= Waiter then
     local def = {}

@@ -40,6 +40,9 @@ static void test_rng(void) {
   TAP_OK(strlen(u) == 36 && u[8] == '-' && u[13] == '-' && u[14] == '4' && u[18] == '-' && u[23] == '-'
          && strchr("89ab", u[19]) != NULL, "uuid4 has the version-4 layout: %s", u);
   TAP_OK(strcmp(u, v) != 0, "two uuids differ");
+  for (i = 0, same = 1; i < 36; i++)
+    if (!(i == 8 || i == 13 || i == 18 || i == 23) && strchr("0123456789abcdef", u[i]) == NULL) same = 0;
+  TAP_OK(same, "uuid4 digits are lower-case hex: %s", u);
 }
 
 static void test_backoff(void) {

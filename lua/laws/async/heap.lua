@@ -4,26 +4,30 @@
 -- a timer (a task cancelled mid-sleep, a deadline that did not fire) is O(1).
 local M = {}
 M.__index = M
+local floor = math.floor
 
 function M.new() return setmetatable({ n = 0, seq = 0, live = 0 }, M) end
 
-local function less(a, b)
-  if a.at ~= b.at then return a.at < b.at end
-  return a.seq < b.seq  -- equal times fire in insertion order
-end
+-- Order: earlier `at` first; equal times fire in insertion order (smaller seq first).
 
+-- Sifts move a hole and write the moving entry once, with `less` inlined: the heap is on
+-- every sleep and transfer wake of laws.async (it was most of a task switch's CPU).
 function M:push(at, fn, task, token)
-  self.seq = self.seq + 1
-  local e = { at = at, seq = self.seq, fn = fn, task = task, token = token }
+  local seq = self.seq + 1
+  self.seq = seq
+  local e = { at = at, seq = seq, fn = fn, task = task, token = token }
   local n = self.n + 1
   self.n = n
-  self[n] = e
   while n > 1 do
-    local p = math.floor(n / 2)
-    if not less(self[n], self[p]) then break end
-    self[n], self[p] = self[p], self[n]
+    local p = floor(n / 2)
+    local pe = self[p]
+    local pat = pe.at
+    -- e is newest (largest seq): it goes above its parent only on a strictly earlier time
+    if at >= pat then break end
+    self[n] = pe
     n = p
   end
+  self[n] = e
   self.live = self.live + 1
   return e
 end
@@ -39,19 +43,28 @@ end
 local function pop_top(self)
   local n = self.n
   local top = self[1]
-  self[1] = self[n]
+  local e = self[n]
   self[n] = nil
   n = n - 1
   self.n = n
+  if n == 0 then return top end
+  local at, seq = e.at, e.seq
   local i = 1
   while true do
-    local l, r, m = 2 * i, 2 * i + 1, i
-    if l <= n and less(self[l], self[m]) then m = l end
-    if r <= n and less(self[r], self[m]) then m = r end
-    if m == i then break end
-    self[i], self[m] = self[m], self[i]
-    i = m
+    local l = 2 * i
+    if l > n then break end
+    local c = self[l]
+    local r = l + 1
+    if r <= n then
+      local rc = self[r]
+      if rc.at < c.at or (rc.at == c.at and rc.seq < c.seq) then c, l = rc, r end
+    end
+    -- stop when e is not after the smaller child
+    if at < c.at or (at == c.at and seq < c.seq) then break end
+    self[i] = c
+    i = l
   end
+  self[i] = e
   return top
 end
 

@@ -57,6 +57,20 @@ function T:release(key)
   self.inflight[key] = self.inflight[key] - 1
 end
 
+-- on_cancel of a task waiting for its transfer (one function for all: no closure per request):
+-- the transfer leaves the multi handle now, its slot goes to the next task.
+local function cancel_transfer(t)
+  local w = t.transfer
+  t.transfer = nil
+  if not w then return end
+  local self = w[5]
+  if self.waiting[w[4]] ~= w then return end
+  self.multi:cancel(w[4])
+  self.waiting[w[4]] = nil
+  self.nactive = self.nactive - 1
+  self:release(w[3])
+end
+
 --- Send req from task t; t yields until the response. Returns res or nil, err.
 function T:request(t, req, opts)
   local sched = self.sched
@@ -84,15 +98,13 @@ function T:request(t, req, opts)
     self:release(key)
     return nil, info
   end
-  self.waiting[id] = { t, t.token + 1, key }
+  local w = { t, t.token + 1, key, id, self }
+  self.waiting[id] = w
   self.nactive = self.nactive + 1
-  return sched._block(t, function()
-    -- cancelled: the transfer leaves the multi handle now, its slot goes to the next task
-    self.multi:cancel(id)
-    self.waiting[id] = nil
-    self.nactive = self.nactive - 1
-    self:release(key)
-  end)
+  t.transfer = w
+  local r1, r2 = sched._block(t, cancel_transfer)
+  t.transfer = nil
+  return r1, r2
 end
 
 --- Wait at most `wait` seconds for transfer events; wake the tasks whose transfer ended.

@@ -18,10 +18,10 @@ function M.toint(v)
 end
 
 --- RFC 3986 percent-encoding (everything but unreserved); keep_slash for greedy labels.
+local PCT = {}  -- byte -> "%XX", a gsub replacement table (no closure or format per call)
+for i = 0, 255 do PCT[string.char(i)] = string.format("%%%02X", i) end
 function M.pct(s, keep_slash)
-  return (tostring(s):gsub("[^%w%-%._~" .. (keep_slash and "/" or "") .. "]", function(c)
-    return string.format("%%%02X", c:byte())
-  end))
+  return (tostring(s):gsub(keep_slash and "[^%w%-%._~/]" or "[^%w%-%._~]", PCT))
 end
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -70,80 +70,150 @@ function M.timestamp(v, format)
 end
 
 --- Parameter validation: raises (programmer error) naming the path of the bad value.
-local function fail(path, msg) error("laws.client: " .. path .. ": " .. msg, 0) end
+-- The path is kept as a stack of keys and only turned into text on failure: a valid call
+-- (the common case) builds no strings.
+local pstack, pdepth = {}, 0
 
-local function check(v, shape, path)
+local function path_text()
+  local parts = {}
+  for i = 1, pdepth do
+    local k = pstack[i]
+    if i == 1 then parts[1] = k
+    elseif type(k) == "number" then parts[i] = "[" .. k .. "]"
+    elseif type(k) == "table" then parts[i] = "[" .. string.format("%q", k[1]) .. "]"  -- map key
+    else parts[i] = "." .. k end
+  end
+  return table.concat(parts)
+end
+
+local function fail(msg)
+  local path = path_text()
+  pdepth = 0
+  error("laws.client: " .. path .. ": " .. msg, 0)
+end
+
+local check
+
+local function check_in(v, shape, key)
+  pdepth = pdepth + 1
+  pstack[pdepth] = key
+  check(v, shape)
+  pdepth = pdepth - 1
+end
+
+check = function(v, shape)
   local t = shape.type
   if t == "structure" then
     if shape.document then return end
-    if type(v) ~= "table" then fail(path, "expected a table (structure " .. shape.name .. "), got " .. type(v)) end
+    if type(v) ~= "table" then fail("expected a table (structure " .. shape.name .. "), got " .. type(v)) end
     local set = 0
+    local members = shape.members
     for k, val in pairs(v) do
-      local ref = shape.members[k]
+      local ref = members[k]
       if not ref then
         local hint = model.closest(tostring(k), shape.order, 2)
-        fail(path, "unknown parameter '" .. tostring(k) .. "'" ..
+        fail("unknown parameter '" .. tostring(k) .. "'" ..
           (#hint > 0 and (" (did you mean " .. table.concat(hint, " or ") .. "?)") or ""))
       end
-      if ref.jsonvalue == nil then check(val, ref.shape, path .. "." .. k) end
+      if ref.jsonvalue == nil then
+        local st = ref.shape.type
+        -- scalars checked inline: most members are strings
+        if st == "string" then
+          if type(val) ~= "string" then check_in(val, ref.shape, k) end
+        else
+          check_in(val, ref.shape, k)
+        end
+      end
       set = set + 1
     end
     for name in pairs(shape.required) do
-      if v[name] == nil then fail(path, "missing required parameter '" .. name .. "'") end
+      if v[name] == nil then fail("missing required parameter '" .. name .. "'") end
     end
-    if shape.union and set ~= 1 then fail(path, "a union takes exactly one member, got " .. set) end
+    if shape.union and set ~= 1 then fail("a union takes exactly one member, got " .. set) end
   elseif t == "list" then
-    if type(v) ~= "table" then fail(path, "expected a list, got " .. type(v)) end
+    if type(v) ~= "table" then fail("expected a list, got " .. type(v)) end
     local n = #v
     for k in pairs(v) do
-      if not is_int(k) or k < 1 or k > n then fail(path, "expected a list, got a table with key " .. tostring(k)) end
+      if not is_int(k) or k < 1 or k > n then fail("expected a list, got a table with key " .. tostring(k)) end
     end
-    for i = 1, n do check(v[i], shape.member.shape, path .. "[" .. i .. "]") end
+    local msh = shape.member.shape
+    for i = 1, n do check_in(v[i], msh, i) end
   elseif t == "map" then
-    if type(v) ~= "table" then fail(path, "expected a table (map), got " .. type(v)) end
+    if type(v) ~= "table" then fail("expected a table (map), got " .. type(v)) end
+    local vsh = shape.value.shape
     for k, val in pairs(v) do
-      if type(k) ~= "string" then fail(path, "map keys must be strings, got " .. type(k)) end
-      check(val, shape.value.shape, path .. "[" .. string.format("%q", k) .. "]")
+      if type(k) ~= "string" then fail("map keys must be strings, got " .. type(k)) end
+      check_in(val, vsh, { k })
     end
   elseif t == "string" then
-    if type(v) ~= "string" then fail(path, "expected a string, got " .. type(v)) end
+    if type(v) ~= "string" then fail("expected a string, got " .. type(v)) end
   elseif t == "integer" or t == "long" or t == "short" or t == "byte" then
-    if not is_int(v) then fail(path, "expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
+    if not is_int(v) then fail("expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
   elseif t == "double" or t == "float" then
-    if type(v) ~= "number" then fail(path, "expected a number, got " .. type(v)) end
+    if type(v) ~= "number" then fail("expected a number, got " .. type(v)) end
   elseif t == "boolean" then
-    if type(v) ~= "boolean" then fail(path, "expected a boolean, got " .. type(v)) end
+    if type(v) ~= "boolean" then fail("expected a boolean, got " .. type(v)) end
   elseif t == "blob" then
-    if type(v) ~= "string" then fail(path, "expected a string (blob), got " .. type(v)) end
+    if type(v) ~= "string" then fail("expected a string (blob), got " .. type(v)) end
   elseif t == "timestamp" then
-    if type(v) ~= "number" and type(v) ~= "string" then fail(path, "expected a timestamp (epoch seconds or string), got " .. type(v)) end
+    if type(v) ~= "number" and type(v) ~= "string" then fail("expected a timestamp (epoch seconds or string), got " .. type(v)) end
   end
 end
 
 function M.validate(params, shape, opname)
-  if shape then check(params, shape, opname) end
+  if shape then
+    pdepth = 1
+    pstack[1] = opname
+    check(params, shape)
+    pdepth = 0
+  end
 end
 
 --- Shape-directed JSON: structures and maps always become objects, lists arrays,
 -- blobs base64, so an empty Lua table is written as the API expects it.
+
+-- Per structure shape, once: its body members in the order they are written (sorted by
+-- member name) with the JSON key text ready, so encoding sorts nothing and escapes no key.
+local body_members = setmetatable({}, { __mode = "k" })
+
+local function members_of(shape)
+  local list = body_members[shape]
+  if list then return list end
+  list = {}
+  local members = shape.members
+  for _, name in ipairs(shape.order) do  -- shape.order: member names, sorted
+    local ref = members[name]
+    if ref.location == nil then
+      local key = json.string(ref.locationName or name) .. ":"
+      list[#list + 1] = { name, key, ref.shape, "," .. key }
+    end
+  end
+  body_members[shape] = list
+  return list
+end
+
+local jstring = json.string
 local function enc(v, shape, out)
   local t = shape.type
   if t == "structure" then
     if shape.document then return json.encode_into(v, out, 0) end
-    -- the members present, in a stable order (a union or a sparse input has few)
-    local keys, members = {}, shape.members
-    for k in pairs(v) do
-      local ref = members[k]
-      if ref and ref.location == nil then keys[#keys + 1] = k end
-    end
-    if #keys > 1 then table.sort(keys) end
+    -- the members present, in a stable order
     out[#out + 1] = "{"
-    for i, name in ipairs(keys) do
-      local ref = members[name]
-      if i > 1 then out[#out + 1] = "," end
-      out[#out + 1] = json.string(ref.locationName or name)
-      out[#out + 1] = ":"
-      enc(v[name], ref.shape, out)
+    local first = true
+    local list = members_of(shape)
+    for i = 1, #list do
+      local m = list[i]
+      local val = v[m[1]]
+      if val ~= nil then
+        out[#out + 1] = first and m[2] or m[4]
+        first = false
+        local sh = m[3]
+        if type(val) == "string" and sh.type == "string" then
+          out[#out + 1] = jstring(val)  -- the common case, without the dispatch below
+        else
+          enc(val, sh, out)
+        end
+      end
     end
     out[#out + 1] = "}"
   elseif t == "list" then
@@ -181,26 +251,43 @@ function M.json_encode(v, shape)
 end
 
 -- Decoded JSON -> result by shape: nulls dropped, integers as Lua integers, blobs
--- decoded, lists/objects marked for laws.json.encode.
-local function dec(v, shape)
-  if v == json.null then return nil end
+-- decoded, lists/objects marked for laws.json.encode. The tables cjson made are reused in
+-- place (members unknown to the model removed, renamed ones moved): a result allocates no
+-- second copy of the answer. `v` must be a fresh decode that nothing else holds.
+local null, object_mt, array_mt = json.null, json.object_mt, json.array_mt
+local dec
+dec = function(v, shape)
+  if v == null then return nil end
   local t = shape.type
   if type(v) == "table" then
     if t == "structure" and not shape.document then
-      local r, wire = json.object(), shape.wire
+      local wire, moves = shape.wire, nil
       for k, val in pairs(v) do
         local ref = wire[k]
-        if ref then r[ref.name] = dec(val, ref.shape) end  -- members unknown to the model are dropped
+        if not ref then
+          v[k] = nil  -- members unknown to the model are dropped (clearing a field is allowed in pairs)
+        elseif ref.name == k then
+          v[k] = dec(val, ref.shape)
+        else
+          -- a member whose wire name differs: moved after the walk (no new keys during pairs)
+          v[k] = nil
+          moves = moves or {}
+          moves[#moves + 1] = ref
+          moves[#moves + 1] = dec(val, ref.shape)
+        end
       end
-      return r
+      if moves then
+        for i = 1, #moves, 2 do v[moves[i].name] = moves[i + 1] end
+      end
+      return setmetatable(v, object_mt)
     elseif t == "list" then
-      local r = json.array()
-      for i = 1, #v do r[i] = dec(v[i], shape.member.shape) end
-      return r
+      local msh = shape.member.shape
+      for i = 1, #v do v[i] = dec(v[i], msh) end
+      return setmetatable(v, array_mt)
     elseif t == "map" then
-      local r = json.object()
-      for k, val in pairs(v) do r[k] = dec(val, shape.value.shape) end
-      return r
+      local vsh = shape.value.shape
+      for k, val in pairs(v) do v[k] = dec(val, vsh) end
+      return setmetatable(v, object_mt)
     end
     return v
   end

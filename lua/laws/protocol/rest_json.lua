@@ -13,25 +13,65 @@ local function scalar(v, shape, where)
   return tostring(v)
 end
 
+-- Per operation, once: the URI template split into literal text and labels, the fixed
+-- query pieces, and the input members by where they go (body members only need to be seen).
+local plans = setmetatable({}, { __mode = "k" })
+
+local function plan_of(op)
+  local plan = plans[op]
+  if plan then return plan end
+  local input = op.input
+  local path_t, fixed_q = op.uri:match("^([^?]*)%??(.*)$")
+  local fixed = {}
+  if fixed_q ~= "" then
+    for piece in fixed_q:gmatch("[^&]+") do fixed[#fixed + 1] = piece end
+  end
+  local uri_refs = {}      -- label -> { name, ref }
+  local located = {}       -- names of querystring/header/headers members
+  local body_names = {}    -- names of body members
+  if input then
+    for _, name in ipairs(input.order) do
+      local ref = input.members[name]
+      local loc = ref.location
+      if loc == "uri" then uri_refs[ref.locationName or name] = { name, ref }
+      elseif loc == nil then body_names[#body_names + 1] = name
+      else located[#located + 1] = name end
+    end
+  end
+  -- segments: literal strings and { label, greedy } tables, in order
+  local segs, pos = {}, 1
+  while true do
+    local a, b, label, greedy = path_t:find("{([^}+]+)(%+?)}", pos)
+    if not a then break end
+    if a > pos then segs[#segs + 1] = path_t:sub(pos, a - 1) end
+    segs[#segs + 1] = { label, greedy == "+" }
+    pos = b + 1
+  end
+  if pos <= #path_t then segs[#segs + 1] = path_t:sub(pos) end
+  plan = { segs = segs, fixed = fixed, uri_refs = uri_refs, located = located, body_names = body_names }
+  plans[op] = plan
+  return plan
+end
+
 --- Build { method, path, query = { "k=v", ... }, headers, body } for `op` with `params`.
 function M.build(op, params, _meta)
   local input = op.input
-  local path_t, fixed_q = op.uri:match("^([^?]*)%??(.*)$")
+  local plan = plan_of(op)
   local query, headers = {}, {}
-  if fixed_q ~= "" then
-    for piece in fixed_q:gmatch("[^&]+") do query[#query + 1] = piece end
-  end
-  local labels = {}
-  local body_members, has_body_members = false, false
+  local fixed = plan.fixed
+  for i = 1, #fixed do query[i] = fixed[i] end
+  local body_members, has_body_members = false, #plan.body_names > 0
   if input then
-    for _, name in ipairs(input.order) do
+    local names = plan.body_names
+    for i = 1, #names do
+      if params[names[i]] ~= nil then body_members = true; break end
+    end
+    names = plan.located
+    for i = 1, #names do
+      local name = names[i]
       local ref, v = input.members[name], params[name]
       local loc = ref.location
-      if loc == "uri" then labels[ref.locationName or name] = { ref = ref, v = v, name = name }
-      elseif loc == nil then
-        has_body_members = true
-        if v ~= nil then body_members = true end
-      elseif v ~= nil then
+      if v ~= nil then
         local key = ref.locationName or name
         local sh = ref.shape
         if loc == "querystring" then
@@ -56,7 +96,7 @@ function M.build(op, params, _meta)
           if ref.jsonvalue then headers[key] = c.b64(json.encode(v))
           elseif sh.type == "list" then
             local parts = {}
-            for i, item in ipairs(v) do parts[i] = scalar(item, sh.member.shape, "header") end
+            for i2, item in ipairs(v) do parts[i2] = scalar(item, sh.member.shape, "header") end
             headers[key] = table.concat(parts, ", ")
           else
             headers[key] = scalar(v, sh, "header")
@@ -67,14 +107,26 @@ function M.build(op, params, _meta)
       end
     end
   end
-  local path = path_t:gsub("{([^}+]+)(%+?)}", function(label, greedy)
-    local l = labels[label]
-    local v = l and l.v
-    if v == nil then error("laws.client: " .. op.name .. ": missing required URI parameter '" .. (l and l.name or label) .. "'", 0) end
-    local s = scalar(v, l.ref.shape)
-    if s == "" then error("laws.client: " .. op.name .. ": URI parameter '" .. l.name .. "' must not be empty", 0) end
-    return c.pct(s, greedy == "+")
-  end)
+  local segs = plan.segs
+  local path
+  if #segs == 1 and type(segs[1]) == "string" then path = segs[1]
+  else
+    local parts = {}
+    for i = 1, #segs do
+      local seg = segs[i]
+      if type(seg) == "string" then parts[i] = seg
+      else
+        local label = seg[1]
+        local l = plan.uri_refs[label]
+        local v = l and params[l[1]]
+        if v == nil then error("laws.client: " .. op.name .. ": missing required URI parameter '" .. (l and l[1] or label) .. "'", 0) end
+        local str = scalar(v, l[2].shape)
+        if str == "" then error("laws.client: " .. op.name .. ": URI parameter '" .. l[1] .. "' must not be empty", 0) end
+        parts[i] = c.pct(str, seg[2])
+      end
+    end
+    path = table.concat(parts)
+  end
   local body = ""
   local payload = input and input.payload
   if payload then
@@ -109,6 +161,25 @@ local function header_value(v, shape)
   return v
 end
 
+-- Per output shape, once: the members read from headers or the status line, as
+-- { name, ref, lower-cased header name }.
+local located_outs = setmetatable({}, { __mode = "k" })
+local function located_out(out)
+  local list = located_outs[out]
+  if not list then
+    list = {}
+    for _, name in ipairs(out.order) do
+      local ref = out.members[name]
+      local loc = ref.location
+      if loc == "header" or loc == "headers" or loc == "statusCode" then
+        list[#list + 1] = { name, ref, (ref.locationName or name):lower() }
+      end
+    end
+    located_outs[out] = list
+  end
+  return list
+end
+
 --- Parse a 2xx response into a result table, or nil, message when the body is unreadable.
 function M.parse(op, res)
   local out = op.output
@@ -134,11 +205,13 @@ function M.parse(op, res)
   else
     result = json.object()
   end
+  local located = located_out(out)
+  if #located == 0 then return result end
   local headers = res.headers or {}
-  for _, name in ipairs(out.order) do
-    local ref = out.members[name]
+  for i = 1, #located do
+    local name, ref = located[i][1], located[i][2]
     if ref.location == "header" then
-      local v = headers[(ref.locationName or name):lower()]
+      local v = headers[located[i][3]]
       if v ~= nil then
         if ref.jsonvalue then result[name] = json.decode(c.unb64(v))
         else result[name] = header_value(v, ref.shape) end
