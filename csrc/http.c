@@ -3,9 +3,13 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -28,7 +32,7 @@ struct laws_http_session {
   CURLSH *share;
   pooled *idle;  /* grows up to POOL_MAX entries */
   int nidle, capidle;
-  long connects;
+  long connects, resends;
   char *default_ca;  /* libcurl's built-in CA bundle path, to restore on a pooled handle */
 };
 
@@ -140,6 +144,8 @@ void laws_http_session_free(laws_http_session *s) {
 
 long laws_http_session_connects(const laws_http_session *s) { return s->connects; }
 
+long laws_http_session_resends(const laws_http_session *s) { return s->resends; }
+
 /* Returns 1 for a handle from the pool (configured by an earlier xfer_init), 0 for a new one. */
 static int acquire(laws_http_session *s, laws_http_xfer *x) {
   if (s->nidle > 0) {
@@ -181,6 +187,9 @@ static void release(laws_http_session *s, laws_http_xfer *x) {
     curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075000
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, NULL);
+#endif
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
     if (!REUSE_CONFIG) curl_easy_reset(e);
     p->e = e;
@@ -247,6 +256,46 @@ oom:
   x->oom = 1;
   return 0;
 }
+
+/* Sockets must not leak into child processes (io.popen, os.execute, a game server's helpers): a
+ * child holding a copy keeps a connection open after libcurl closed it, and keeps a stale
+ * registration alive in any epoll set watching it. SOCK_CLOEXEC makes it atomic, so a fork in
+ * another thread between socket() and fcntl() cannot catch the socket without the flag. */
+static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+  curl_socket_t fd;
+  (void)ud; (void)purpose;
+#ifdef SOCK_CLOEXEC
+  fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  if (fd != CURL_SOCKET_BAD || errno != EINVAL) return fd;
+  /* a kernel without SOCK_CLOEXEC: fall through to fcntl */
+#endif
+  fd = socket(a->family, a->socktype, a->protocol);
+  if (fd != CURL_SOCKET_BAD) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) {
+      close(fd);
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return fd;
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000 /* CURLOPT_PREREQFUNCTION: 7.80 */
+#define HAVE_PREREQ 1
+/* Called before each send of the request (see http.h, "Re-sent requests"). Redirects are never
+ * followed, so a second call is libcurl re-sending the same request on a fresh connection. */
+static int on_prereq(void *ud, char *ip, char *lip, int port, int lport) {
+  laws_http_xfer *x = ud;
+  (void)ip; (void)lip; (void)port; (void)lport;
+  if (x->sends++ > 0 && x->no_resend) {
+    x->refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
+}
+#else
+#define HAVE_PREREQ 0
+#endif
 
 /* ---- transfers ---- */
 
@@ -332,6 +381,10 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
 #endif
     /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
     SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+#if HAVE_PREREQ
+    SET(CURLOPT_PREREQFUNCTION, on_prereq);
+#endif
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     /* Peer and host verification are libcurl's defaults; set anyway, so nothing weaker can
@@ -356,6 +409,10 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   SET(CURLOPT_PRIVATE, (void *)x);
   SET(CURLOPT_WRITEDATA, (void *)x);
   SET(CURLOPT_HEADERDATA, (void *)x);
+#if HAVE_PREREQ
+  SET(CURLOPT_PREREQDATA, (void *)x);
+#endif
+  x->no_resend = req->no_resend;
   SET(CURLOPT_URL, req->url);
   /* Every per-request option is set on every request (0 means none / libcurl's default). */
   SET(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
@@ -399,6 +456,12 @@ void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
   }
   if (x->easy != NULL && curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
     x->session->connects += n;
+  if (x->refused && rc == CURLE_ABORTED_BY_CALLBACK) {
+    rc = CURLE_GOT_NOTHING;
+    strcpy(x->errbuf, "the reused connection closed before any response byte; not re-sent (resend = false)");
+  }
+  res->resent = x->sends > 1 ? x->sends - 1 - x->refused : 0;
+  x->session->resends += res->resent;
   res->code = rc;
   res->code_name = laws_http_code_name(rc);
   if (rc != CURLE_OK) {

@@ -43,6 +43,8 @@ typedef struct laws_http_req {
   long timeout_ms;             /* total; 0: none */
   long connect_timeout_ms;     /* 0: libcurl's default */
   const char *ca_file;         /* NULL: $AWS_CA_BUNDLE if set, else the system bundle */
+  int no_resend;               /* 1: fail (GOT_NOTHING) instead of letting libcurl re-send the
+                                  request on a fresh connection (see "Re-sent requests" below) */
 } laws_http_req;
 
 typedef struct laws_http_xfer {
@@ -53,6 +55,8 @@ typedef struct laws_http_xfer {
   laws_buf body;
   size_t nhead;                /* number of headers in head */
   int oom;                     /* a callback ran out of memory */
+  int sends;                   /* times libcurl started sending this request (CURLOPT_PREREQFUNCTION) */
+  int no_resend, refused;      /* req->no_resend; a re-send was refused */
   char errbuf[CURL_ERROR_SIZE];
   void *user;                  /* free for the caller (multi driver: its own task record) */
 } laws_http_xfer;
@@ -65,6 +69,7 @@ typedef struct laws_http_res {
   const laws_buf *head;        /* points into the xfer: valid until xfer_cleanup */
   size_t nhead;
   const laws_buf *body;
+  int resent;                  /* extra sends libcurl made on its own (0 normally); also on errors */
 } laws_http_res;
 
 /* Returns CURLE_OK, or an error (x->errbuf says why) after which only cleanup is allowed. */
@@ -87,5 +92,15 @@ const char *laws_http_code_name(CURLcode c);
 
 /* Connections the session's share has opened so far (CURLINFO_NUM_CONNECTS summed). */
 long laws_http_session_connects(const laws_http_session *s);
+
+/* Re-sent requests. When a reused keep-alive connection dies before the first response byte
+ * (EOF or RECV_ERROR on read, SEND_ERROR while sending), libcurl 7.x sends the same request again
+ * on a fresh connection, up to 5 times, and reports only the last outcome ("Connection died,
+ * retrying a fresh connect", Curl_retry_request in lib/transfer.c). No option turns this off.
+ * The server may have received and acted on the first copy (a POST executed twice). We count
+ * the sends with CURLOPT_PREREQFUNCTION (called once per request written, reused connection or
+ * new): res->resent = sends - 1. With req->no_resend the second send is aborted instead and the
+ * transfer fails with CURLE_GOT_NOTHING, so the caller's retry logic decides. */
+long laws_http_session_resends(const laws_http_session *s); /* sum of res->resent so far */
 
 #endif

@@ -12,6 +12,7 @@
 typedef struct lsession {
   laws_http_session *s;   /* NULL: closed */
   long timeout_ms, connect_timeout_ms;
+  int no_resend;          /* session option resend = false */
   char *ca_file;
 } lsession;
 
@@ -39,6 +40,11 @@ static long seconds_ms(lua_State *L, int idx, const char *what) {
 static const char *checkstr(lua_State *L, int idx, const char *what, size_t *len) {
   if (lua_type(L, idx) != LUA_TSTRING) luaL_error(L, "bad option '%s' (string expected, got %s)", what, luaL_typename(L, idx));
   return lua_tolstring(L, idx, len);
+}
+
+static int checkbool(lua_State *L, int idx, const char *what) {
+  if (lua_type(L, idx) != LUA_TBOOLEAN) luaL_error(L, "bad option '%s' (boolean expected, got %s)", what, luaL_typename(L, idx));
+  return lua_toboolean(L, idx);
 }
 
 static int badchars(const char *s, size_t n) {
@@ -133,6 +139,7 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req) {
     req->timeout_ms = u->timeout_ms;
     req->connect_timeout_ms = u->connect_timeout_ms;
     req->ca_file = u->ca_file;
+    req->no_resend = u->no_resend;
   }
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -156,6 +163,8 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req) {
       req->connect_timeout_ms = seconds_ms(L, -1, k);
     } else if (strcmp(k, "ca_file") == 0) {
       req->ca_file = checkstr(L, -1, k, &n);
+    } else if (strcmp(k, "resend") == 0) {
+      req->no_resend = !checkbool(L, -1, k);
     } else {
       luaL_error(L, "unknown request option '%s'", k);
     }
@@ -221,6 +230,10 @@ int laws_lhttp_pushresult(lua_State *L, const laws_http_res *res) {
     lua_setfield(L, -2, "curl_code");
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "transport");
+    if (res->resent > 0) {
+      lua_pushinteger(L, res->resent);
+      lua_setfield(L, -2, "resent");
+    }
     lua_getfield(L, LUA_REGISTRYINDEX, ERRMT_KEY);
     if (lua_istable(L, -1)) lua_setmetatable(L, -2); else lua_pop(L, 1);
     return 2;
@@ -232,6 +245,10 @@ int laws_lhttp_pushresult(lua_State *L, const laws_http_res *res) {
   lua_setfield(L, -2, "headers");
   lua_pushlstring(L, res->body->p ? res->body->p : "", res->body->len);
   lua_setfield(L, -2, "body");
+  if (res->resent > 0) {
+    lua_pushinteger(L, res->resent);
+    lua_setfield(L, -2, "resent");
+  }
   return 1;
 }
 
@@ -273,6 +290,11 @@ static int s_connects(lua_State *L) {
   return 1;
 }
 
+static int s_resends(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)laws_http_session_resends(laws_lhttp_checksession(L, 1)));
+  return 1;
+}
+
 /* One idempotent release for close, __gc and __close. */
 static int s_close(lua_State *L) {
   lsession *u = tosession(L, 1);
@@ -303,6 +325,7 @@ static int l_session(lua_State *L) {
       const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
       if (strcmp(k, "timeout") == 0) u->timeout_ms = seconds_ms(L, -1, k);
       else if (strcmp(k, "connect_timeout") == 0) u->connect_timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "resend") == 0) u->no_resend = !checkbool(L, -1, k);
       else if (strcmp(k, "ca_file") == 0) {
         size_t n;
         const char *v = checkstr(L, -1, k, &n);
@@ -327,7 +350,8 @@ static int l_set_error_mt(lua_State *L) {
 }
 
 static const luaL_Reg methods[] = {
-  { "request", s_request }, { "close", s_close }, { "connects", s_connects }, { NULL, NULL }
+  { "request", s_request }, { "close", s_close }, { "connects", s_connects },
+  { "resends", s_resends }, { NULL, NULL }
 };
 
 static const luaL_Reg funcs[] = {

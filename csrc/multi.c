@@ -5,7 +5,6 @@
 #include "multi.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,19 +145,8 @@ void laws_multi_free(laws_multi *m) {
   free(m);
 }
 
-/* Sockets must not leak into child processes (a game server or a test that starts helpers):
- * a child holding a copy keeps the connection open after libcurl closed it, and keeps a
- * stale registration alive in any epoll set watching it (ours, or an external loop's). */
-static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose) {
-  int fl = fcntl(fd, F_GETFD);
-  (void)clientp; (void)purpose;
-  if (fl >= 0) fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-  return CURL_SOCKOPT_OK;
-}
-
 CURLMcode laws_multi_add(laws_multi *m, CURL *easy) {
   CURLMcode rc;
-  curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
   rc = curl_multi_add_handle(m->multi, easy);
   if (rc == CURLM_OK) m->in_multi++;
   return rc;

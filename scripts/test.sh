@@ -4,7 +4,8 @@
 #
 #   LAWS_BUILD=build-asan  use another build folder (make check-asan sets it)
 #   LAWS_SAN=1             the core is built with ASan/UBSan: preload the runtime into lua
-#   LAWS_VALGRIND=1        run every process under valgrind memcheck
+#   LAWS_VALGRIND=1        run every process under valgrind memcheck (sets LAWS_TIME_SCALE=10:
+#                          timing specs stretch their lags and bounds by it)
 #   LAWS_ONLY=c|lua        run one half only
 #   LAWS_SPEC=path         run only this spec file or folder
 #   LAWS_LUAS="5.4 luajit" the Lua runtimes to run the busted suite on (default: 5.4, plus
@@ -19,6 +20,8 @@ trap 'rm -rf "$out"' EXIT INT TERM
 pre=""
 if [ "${LAWS_VALGRIND:-}" = 1 ]; then
   pre="valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=scripts/valgrind.supp"
+  # specs with wall-clock bounds or server-side lags stretch them by this factor
+  export LAWS_TIME_SCALE=${LAWS_TIME_SCALE:-10}
 fi
 
 status=0

@@ -67,7 +67,9 @@ describe("laws.async in an external loop", function()
     assert.equal(30, r.ok)
     -- frames kept their pace: step() never ate much more than the frame's budget (generous
     -- bound: the machine is shared, a descheduled process overruns a frame by itself)
-    assert.is_true(r.worst_frame < 1 / 60 + 0.1, "worst frame " .. r.worst_frame)
+    -- (LAWS_TIME_SCALE: the valgrind run, where everything is many times slower, stretches it)
+    local scale = tonumber(os.getenv("LAWS_TIME_SCALE") or "") or 1
+    assert.is_true(r.worst_frame < 1 / 60 + 0.1 * scale, "worst frame " .. r.worst_frame)
     assert.is_true(r.frames >= 30, "frames " .. r.frames)
   end)
 end)

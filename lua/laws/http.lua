@@ -1,12 +1,17 @@
 --- laws.http: HTTP/1.1 (and HTTP/2 over TLS when libcurl offers it) through libcurl.
 --   res, err = http.request{ method=, url=, headers=, body=, timeout=, connect_timeout=, ca_file= }
---   s = http.session{ timeout=, connect_timeout=, ca_file= }; s:request(req); s:close()
+--   (also resend = false, see below)
+--   s = http.session{ timeout=, connect_timeout=, ca_file=, resend= }; s:request(req); s:close()
 -- res = { status = 200, headers = { ["content-type"] = "..." }, body = "..." }: header names
 -- lower-cased; a repeated header is joined with ", " (RFC 9110 5.3), set-cookie with "\n".
 -- Transport failures: nil, err (a laws.errors value) with err.code the libcurl CURLE_ name
 -- without its prefix ("COULDNT_CONNECT", "OPERATION_TIMEDOUT", ...), err.message libcurl's
 -- message, err.curl_code the number and err.transport = true. Misuse raises.
 -- Redirects are never followed: a 3xx is returned as a response.
+-- When a reused keep-alive connection dies before any response byte, libcurl sends the request
+-- again on a fresh connection: res.resent (or err.resent) = number of such extra sends, and
+-- session:resends() the session's total. Option resend = false (request or session) refuses the
+-- re-send: the request fails with GOT_NOTHING instead, for the caller's retry logic to handle.
 local core = require "laws.core"
 local errors = require "laws.errors"
 

@@ -16,6 +16,10 @@ localhost only, not 127.0.0.1, made with `openssl req` in a temp dir at start-up
   /repeat        repeated headers: X-Multi (twice), Set-Cookie (twice)
   /reset         closes the connection (RST) without answering
   /reset-mid     sends headers and half the promised body, then resets
+  /reset-once?key=K  the first request for K is read (counted) and answered with a reset, like a
+                 keep-alive connection dying after the server committed the request; later
+                 ones answer JSON {"hits": n} (n: requests for K received so far)
+/stats also counts "closed": connections the server saw closed (EOF, reset or its own close).
 """
 import hashlib
 import http.server
@@ -36,7 +40,8 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverlib  # noqa: E402
 
-stats = {"connections": 0, "requests": 0, "absolute": 0}
+stats = {"connections": 0, "requests": 0, "absolute": 0, "closed": 0}
+hits = {}
 lock = threading.Lock()
 PATTERN = b"0123456789abcdefghijklmnopqrstuvwxyz" * 1000
 
@@ -49,6 +54,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().setup()
         with lock:
             stats["connections"] += 1
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with lock:
+                stats["closed"] += 1
 
     def log_message(self, *args):
         pass
@@ -117,6 +129,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                          ("X-Multi", "b"), ("Set-Cookie", "b=2")])
         elif p == "/reset":
             self.reset()
+        elif p == "/reset-once":
+            key = q.get("key", "")
+            with lock:
+                hits[key] = hits.get(key, 0) + 1
+                n = hits[key]
+            if n == 1:
+                self.reset()
+            else:
+                self.send(200, json.dumps({"hits": n}), ctype="application/json")
         elif p == "/reset-mid":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 50000)
             self.wfile.flush()

@@ -36,7 +36,8 @@ end
 --- control(base_url, method, path, tbl) -> decoded table, status. Raises when curl fails.
 local function control(base, method, path, tbl)
   local body = json_encode(tbl)
-  local cmd = "curl -s -S -X " .. method .. " -H 'Content-Type: application/json' -w '\\n%{http_code}' "
+  -- without LD_PRELOAD: curl with the sanitizer run's preloaded ASan runtime can hang at start
+  local cmd = "env -u LD_PRELOAD curl -s -S -X " .. method .. " -H 'Content-Type: application/json' -w '\\n%{http_code}' "
   if body then cmd = cmd .. "--data-binary " .. proc.quote(body) .. " " end
   cmd = cmd .. proc.quote(base .. "/_standin" .. path) .. " 2>&1"
   local f = assert(io.popen(cmd, "r"))
