@@ -151,7 +151,10 @@ end
 local function http_session(self)
   if self.session == nil then
     local ok, http = pcall(require, "laws.http")
-    self.session = ok and http.session and http.session{} or false
+    -- resend = false: libcurl would silently send a request again when a reused keep-alive
+    -- connection dies before the answer; the retry engine must see (count, re-sign, pay
+    -- quota for) every attempt instead, so such a failure comes back as GOT_NOTHING.
+    self.session = ok and http.session and http.session{ resend = false } or false
   end
   return self.session or nil
 end
