@@ -1,0 +1,43 @@
+-- QA: laws.client constructor options of the wrong type or range raise at construction,
+-- naming the option (before: "attempt to index a number value" from inside laws.endpoints,
+-- or a raise from laws.http on every later call).
+local laws = require "laws"
+
+local creds = { access_key_id = "AKIDQA", secret_access_key = "qa-secret-not-real" }
+
+local function raises(pattern, opts)
+  opts.credentials = opts.credentials or creds
+  local ok, e = pcall(laws.client, "dynamodb", opts)
+  assert.is_false(ok, "expected a raise")
+  assert.matches(pattern, tostring(e))
+  assert.is_nil(tostring(e):find("attempt to", 1, true))
+end
+
+describe("qa: laws.client options", function()
+  it("names a region that is no string", function()
+    raises("laws.client: region must be a string, got number", { region = 5 })
+    raises("laws.client: region must be a string, got table", { region = {} })
+  end)
+
+  it("names an endpoint that is no string", function()
+    raises("laws.client: endpoint must be a string, got number", { region = "us-east-1", endpoint = 5 })
+  end)
+
+  it("names a profile that is no string", function()
+    raises("laws.client: profile must be a string, got boolean", { region = "us-east-1", profile = true })
+  end)
+
+  for _, k in ipairs{ "timeout", "connect_timeout" } do
+    for _, v in ipairs{ -1, 0 / 0, math.huge } do
+      it("rejects " .. k .. " = " .. tostring(v) .. " at construction", function()
+        raises("laws.client: " .. k .. " must be a finite number >= 0", { region = "us-east-1", [k] = v })
+      end)
+    end
+  end
+
+  it("still takes good values", function()
+    local c = laws.client("dynamodb", { region = "us-east-1", endpoint = "http://127.0.0.1:1",
+                                       timeout = 0.5, connect_timeout = 0, credentials = creds })
+    assert.equal("laws.client(dynamodb, us-east-1)", tostring(c))
+  end)
+end)
