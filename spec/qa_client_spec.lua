@@ -41,3 +41,25 @@ describe("qa: laws.client options", function()
     assert.equal("laws.client(dynamodb, us-east-1)", tostring(c))
   end)
 end)
+
+describe("qa: methods called the wrong way", function()
+  it("c:wait with params that are no table names them (not 'for iterator')", function()
+    local c = laws.client("connectcases", { region = "us-east-1", endpoint = "http://127.0.0.1:1",
+                                           credentials = creds })
+    local ok, e = pcall(c.wait, c, "CaseVisible", "case-1")
+    assert.is_false(ok)
+    assert.matches("params must be a table, got string", tostring(e))
+  end)
+
+  it("provider.get() and chain.get() without self say how to call them", function()
+    local credentials = require "laws.credentials"
+    local p = credentials.static(creds)
+    local ok, e = pcall(p.get)
+    assert.is_false(ok)
+    assert.matches("call it as provider:get%(%)", tostring(e))
+    local ch = credentials.chain{ p }
+    ok, e = pcall(ch.get)
+    assert.is_false(ok)
+    assert.matches("call it as chain:get%(%)", tostring(e))
+  end)
+end)

@@ -336,6 +336,9 @@ function Client:wait(name, params, opts)
     error("laws.client: " .. self.service .. " has no waiter '" .. tostring(name) .. "' (has: "
           .. (#names > 0 and table.concat(names, ", ") or "none") .. ")", 2)
   end
+  if params ~= nil and type(params) ~= "table" then
+    error("laws.client: wait " .. name .. ": params must be a table, got " .. type(params), 2)
+  end
   return w:wait(self, params, opts)
 end
 

@@ -133,6 +133,7 @@ end
 
 function Provider:get()
   local st = state[self]
+  if not st then error("laws.credentials: call it as provider:get()", 2) end
   local now = runtime.time()
   local c = st.cached
   if self.cache and fresh(self, c, now) then return c end
@@ -237,6 +238,7 @@ function M.chain(list, opts)
 end
 
 function Chain:get()
+  if type(self) ~= "table" then error("laws.credentials: call it as chain:get()", 2) end
   if self.chosen then return self.chosen:get() end
   local tried, reasons = {}, {}
   for _, p in ipairs(self.providers) do
