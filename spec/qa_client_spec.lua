@@ -63,3 +63,30 @@ describe("qa: methods called the wrong way", function()
     assert.matches("call it as chain:get%(%)", tostring(e))
   end)
 end)
+
+describe("qa: laws.config and laws.credentials option tables", function()
+  local config = require "laws.config"
+  local credentials = require "laws.credentials"
+  local cases = {
+    { "config.load(5)", function() return config.load(5) end, "options must be a table" },
+    { "config.load('x')", function() return config.load("x") end, "options must be a table" },
+    { "config.load{config_file = 5}", function() return config.load{ config_file = 5 } end,
+      "option 'config_file' must be a string" },
+    { "config.get('region', 5)", function() return config.get("region", 5) end, "options must be a table" },
+    { "config.region('x')", function() return config.region("x") end, "options must be a table" },
+    { "config.parse(nil)", function() return config.parse(nil) end, "text must be a string" },
+    { "credentials.resolve(5)", function() return credentials.resolve(5) end, "options must be a table" },
+    { "credentials.default_chain(5)", function() return credentials.default_chain(5) end, "options must be a table" },
+    { "client config_file = 5", function()
+        return laws.client("sts", { region = "us-east-1", config_file = 5, credentials = creds }) end,
+      "config_file must be a string" },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1] .. " raises naming the fault", function()
+      local ok, e = pcall(c[2])
+      assert.is_false(ok)
+      assert.matches(c[3], tostring(e), 1, true)
+      assert.is_nil(tostring(e):find("attempt to", 1, true))
+    end)
+  end
+end)

@@ -117,7 +117,7 @@ function M.new(service, opts)
     error("laws.client: protocol '" .. tostring(m.protocol) .. "' of " .. tostring(m.source)
           .. " is not supported (rest-json, json, query are)", 2)
   end
-  for _, k in ipairs{ "region", "endpoint", "profile" } do
+  for _, k in ipairs{ "region", "endpoint", "profile", "config_file", "credentials_file" } do
     if opts[k] ~= nil and type(opts[k]) ~= "string" then
       error("laws.client: " .. k .. " must be a string, got " .. type(opts[k]), 2)
     end

@@ -276,6 +276,7 @@ end
 -- shared files (profile), container endpoint, instance metadata.
 function M.default_chain(opts)
   opts = opts or {}
+  if type(opts) ~= "table" then error("laws.credentials.default_chain: options must be a table", 2) end
   return M.chain({
     M.env(),
     M.web_identity{ from_env = true, region = opts.region, sts_endpoint = opts.sts_endpoint },
@@ -290,6 +291,7 @@ end
 --- Client options to a provider: opts.credentials (table, provider or function), else
 -- the default chain. `credentials = false` means unsigned requests: returns nil.
 function M.resolve(opts)
+  if opts ~= nil and type(opts) ~= "table" then error("laws.credentials.resolve: options must be a table", 2) end
   local c = opts and opts.credentials
   if c == false then return nil end
   if c == nil then return M.default_chain(opts) end
