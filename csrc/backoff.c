@@ -1,6 +1,7 @@
 #include "backoff.h"
 #include "clock.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -62,6 +63,7 @@ double laws_backoff_next(laws_backoff *b, int attempt, double elapsed) {
   default: d = exponential(b, attempt); break;
   }
   if (!(d >= 0)) d = 0;  /* NaN from a silly base is "no wait", never a negative sleep */
+  if (d > DBL_MAX) d = DBL_MAX;  /* base * attempt can overflow: a policy never answers inf */
   /* one more attempt right at the deadline rather than giving up early: a consistency
    * wait must not stop while the thing it waits for could already be there */
   if (b->max_elapsed > 0 && elapsed + d > b->max_elapsed) d = b->max_elapsed - elapsed;

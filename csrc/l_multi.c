@@ -5,6 +5,7 @@
 #include "multi.h"
 #include "l_http.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,8 @@ static int l_submit(lua_State *L) {
 
 static xrec *take(lua_State *L, lmulti *u, lua_Integer id) {
   xrec *r;
+  /* ids are ints in the registry tables: 2^32 + 1 must not name transfer 1 */
+  if (id < 1 || id > INT_MAX) return NULL;
   lua_rawgeti(L, LUA_REGISTRYINDEX, u->xref);
   lua_rawgeti(L, -1, (int)id);
   r = lua_touserdata(L, -1);

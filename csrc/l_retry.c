@@ -95,6 +95,13 @@ static double opt_field(lua_State *L, int t, const char *k, double dflt) {
   return v;
 }
 
+/* A count from a Lua number: a C cast of NaN or of a value out of int range is undefined
+ * behaviour, so NaN and negatives become 0 and huge values 1e9 ("no practical limit"). */
+static int count_of(double v) {
+  if (!(v >= 0)) return 0;
+  return v > 1e9 ? 1000000000 : (int)v;
+}
+
 /* core.backoff_new{ kind = "exponential"|"constant"|"linear", base, cap, jitter,
  * max_attempts, max_elapsed, seed }: laws.backoff has validated the user's options. */
 static int l_backoff_new(lua_State *L) {
@@ -110,7 +117,7 @@ static int l_backoff_new(lua_State *L) {
   laws_backoff_init(b, kind, opt_field(L, 1, "base", 0.05));
   b->prev = b->base;
   b->cap = opt_field(L, 1, "cap", 0);
-  b->max_attempts = (int)opt_field(L, 1, "max_attempts", 0);
+  b->max_attempts = count_of(opt_field(L, 1, "max_attempts", 0));
   b->max_elapsed = opt_field(L, 1, "max_elapsed", 0);
   lua_getfield(L, 1, "jitter");
   if (!lua_isnil(L, -1)) {
@@ -128,7 +135,7 @@ static int l_backoff_new(lua_State *L) {
 static int l_backoff_next(lua_State *L) {
   laws_backoff *b = luaL_checkudata(L, 1, LAWS_BACKOFF_MT);
   lua_Number attempt = luaL_checknumber(L, 2);
-  double d = laws_backoff_next(b, attempt > 1e9 ? 1000000000 : (int)attempt, luaL_optnumber(L, 3, 0));
+  double d = laws_backoff_next(b, count_of(attempt), luaL_optnumber(L, 3, 0));
   if (d < 0) lua_pushnil(L);
   else lua_pushnumber(L, d);
   return 1;

@@ -50,6 +50,16 @@ static const int OPT_TYPES[] = {
 enum { O_SERVICE, O_REGION, O_TIME, O_PRESIGN, O_EXPIRES, O_ALGORITHM, O_REGION_SET, O_NORMALIZE_PATH,
        O_DOUBLE_ENCODE, O_PAYLOAD, O_CONTENT_SHA256_HEADER, O_OMIT_SESSION_TOKEN };
 
+/* 1 if s has a control character (or, with slash, a '/'). */
+static int bad_chars(const char *s, size_t n, int slash) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f || (slash && c == '/')) return 1;
+  }
+  return 0;
+}
+
 /* One pass over options: checks every name and type (raises naming the bad one) and fills
  * r. Strings stay anchored by the options table. Returns the algorithm name or NULL. */
 static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv4_request *r) {
@@ -204,6 +214,13 @@ static int sign_impl(lua_State *L, int canonical_only) {
   else return raise(L, "%s: options.algorithm must be \"AWS4-HMAC-SHA256\" or \"AWS4-ECDSA-P256-SHA256\"", fn);
   if (r.region == NULL && r.algorithm == LAWS_SIGV4_HMAC) return raise(L, "%s: options.region is missing", fn);
   if (r.token && r.token_len == 0) r.token = NULL; /* an empty token is no token */
+  /* these land in header values and in the credential scope: a CR/LF would inject a header,
+   * a '/' would shift the scope. The message names the field, never the (secret) value. */
+  if (bad_chars(r.access_key_id, r.akid_len, 0)) return raise(L, "%s: credentials.access_key_id contains a control character", fn);
+  if (r.token && bad_chars(r.token, r.token_len, 0)) return raise(L, "%s: credentials.session_token contains a control character", fn);
+  if (bad_chars(r.service, r.service_len, 1)) return raise(L, "%s: options.service contains a control character or '/'", fn);
+  if (r.region && bad_chars(r.region, r.region_len, 1)) return raise(L, "%s: options.region contains a control character or '/'", fn);
+  if (r.region_set && bad_chars(r.region_set, r.region_set_len, 1)) return raise(L, "%s: options.region_set contains a control character or '/'", fn);
   if (!lua_isnumber(L, 4)) return raise(L, "%s: options.time must be a number", fn);
   if (!(lua_tonumber(L, 4) >= 0 && lua_tonumber(L, 4) < 253402300800.0))
     return raise(L, "%s: options.time is out of range", fn);

@@ -88,7 +88,9 @@ end
 
 local function task_error(t, e)
   if errors.is(e) then return e end  -- a task may end itself with a laws error (self-cancel)
-  return errors.new{ code = "TASK_ERROR", message = debug.traceback(t.co, tostring(e)) }
+  -- .cause keeps what was raised (an error table stays a table the caller can inspect)
+  return errors.new{ code = "TASK_ERROR", message = debug.traceback(t.co, tostring(e)),
+                     cause = errors.redact(e) }
 end
 
 local function resumed(t, ok, a, ...)

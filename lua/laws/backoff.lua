@@ -10,13 +10,18 @@ local runtime = require "laws.runtime"
 
 local M = {}
 
+-- math.tointeger is Lua 5.3+; LuaJIT (OpenResty) needs the same answer for option checks
+local tointeger = math.tointeger or function(v)
+  if type(v) == "number" and v % 1 == 0 and v >= -2^63 and v < 2^63 then return v end
+end
+
 local Policy = {}
 Policy.__index = Policy
 Policy.__name = "laws.backoff"
 
 function Policy:__call(attempt)
-  if type(attempt) ~= "number" then
-    error("laws.backoff: bad argument #1 'attempt' (number expected, got " .. type(attempt) .. ")", 2)
+  if type(attempt) ~= "number" or attempt ~= attempt then
+    error("laws.backoff: bad argument #1 'attempt' (number expected, got " .. tostring(attempt) .. ")", 2)
   end
   local now = runtime.now()
   if not self._start or (attempt <= 1 and not self._forked) then self._start = now end
@@ -55,7 +60,9 @@ local function check(name, opts)
     if not rule then error("laws.backoff." .. name .. ": unknown option '" .. tostring(k) .. "'", 3) end
     local ok
     if rule == "jitter" then ok = type(v) == "string" and JITTERS[v]
-    elseif rule == "count" or rule == "seed" then ok = type(v) == "number" and v % 1 == 0 and (rule == "seed" or v >= 1)
+    elseif rule == "count" or rule == "seed" then
+      -- math.tointeger: 2^70 is integral but no C integer (the core would name the wrong argument)
+      ok = type(v) == "number" and tointeger(v) ~= nil and (rule == "seed" or v >= 1)
     else ok = type(v) == "number" and v >= 0 and v == v and v < math.huge end
     if not ok then
       local want = ({ jitter = "one of none, full, equal, decorrelated", count = "an integer >= 1",

@@ -117,12 +117,21 @@ function M.new(service, opts)
     error("laws.client: protocol '" .. tostring(m.protocol) .. "' of " .. tostring(m.source)
           .. " is not supported (rest-json, json, query are)", 2)
   end
+  for _, k in ipairs{ "region", "endpoint", "profile", "config_file", "credentials_file" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then
+      error("laws.client: " .. k .. " must be a string, got " .. type(opts[k]), 2)
+    end
+  end
   local region = endpoints.region(opts)
   if not region then error("laws.client: no region (set opts.region, AWS_REGION or AWS_DEFAULT_REGION)", 2) end
   local url, uerr = endpoints.resolve(m.meta, region, opts)
   if not url then error("laws.client: " .. uerr, 2) end
   for _, k in ipairs{ "timeout", "connect_timeout", "max_in_flight" } do
     if opts[k] ~= nil and type(opts[k]) ~= "number" then error("laws.client: " .. k .. " must be a number", 2) end
+    -- checked here, not at the first call: laws.http would raise on every call instead
+    if opts[k] ~= nil and not (opts[k] >= 0 and opts[k] < math.huge) then
+      error("laws.client: " .. k .. " must be a finite number >= 0, got " .. tostring(opts[k]), 2)
+    end
   end
   if opts.on_retry ~= nil and type(opts.on_retry) ~= "function" then error("laws.client: on_retry must be a function", 2) end
   if opts.retry ~= nil and type(opts.retry) ~= "table" then error("laws.client: retry must be a table", 2) end
@@ -329,6 +338,9 @@ function Client:wait(name, params, opts)
     local names = waiter.list(self.service)
     error("laws.client: " .. self.service .. " has no waiter '" .. tostring(name) .. "' (has: "
           .. (#names > 0 and table.concat(names, ", ") or "none") .. ")", 2)
+  end
+  if params ~= nil and type(params) ~= "table" then
+    error("laws.client: wait " .. name .. ": params must be a table, got " .. type(params), 2)
   end
   return w:wait(self, params, opts)
 end

@@ -26,9 +26,21 @@ local function expand_home(path)
   return path
 end
 
+-- Misuse raises naming the option (not "attempt to index" from in here).
+local function check_opts(opts, fn)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then error("laws.config." .. fn .. ": options must be a table, got " .. type(opts), 3) end
+  for _, k in ipairs{ "config_file", "credentials_file", "profile" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then
+      error("laws.config." .. fn .. ": option '" .. k .. "' must be a string, got " .. type(opts[k]), 3)
+    end
+  end
+  return opts
+end
+
 --- The two file paths: explicit option, environment, then ~/.aws/.
 function M.files(opts)
-  opts = opts or {}
+  opts = check_opts(opts, "files")
   local home = getenv("HOME") or getenv("USERPROFILE") or "."
   return {
     config = expand_home(opts.config_file or getenv("AWS_CONFIG_FILE") or (home .. "/.aws/config")),
@@ -44,6 +56,7 @@ end
 
 --- Parse the text of one file into { [section header] = { key = value | {sub = value} } }.
 function M.parse(text, path)
+  if type(text) ~= "string" then error("laws.config.parse: text must be a string, got " .. type(text), 2) end
   local sections, current, last_key = {}, nil, nil
   local n = 0
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
@@ -165,7 +178,7 @@ end
 
 --- The selected profile name and whether it was chosen explicitly.
 function M.profile_name(opts)
-  local name = opts and opts.profile
+  local name = check_opts(opts, "profile_name").profile
   if name then return name, true end
   name = getenv("AWS_PROFILE") or getenv("AWS_DEFAULT_PROFILE")
   if name then return name, true end
@@ -220,7 +233,7 @@ end
 --- Region: option, AWS_REGION, AWS_DEFAULT_REGION, profile, instance metadata.
 -- Returns region, source ("option" | "env" | "profile" | "imds") or nil, err.
 function M.region(opts)
-  opts = opts or {}
+  opts = check_opts(opts, "region")
   if opts.region then return opts.region, "option" end
   local r = getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION")
   if r then return r, "env" end

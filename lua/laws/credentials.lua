@@ -133,6 +133,7 @@ end
 
 function Provider:get()
   local st = state[self]
+  if not st then error("laws.credentials: call it as provider:get()", 2) end
   local now = runtime.time()
   local c = st.cached
   if self.cache and fresh(self, c, now) then return c end
@@ -237,6 +238,7 @@ function M.chain(list, opts)
 end
 
 function Chain:get()
+  if type(self) ~= "table" then error("laws.credentials: call it as chain:get()", 2) end
   if self.chosen then return self.chosen:get() end
   local tried, reasons = {}, {}
   for _, p in ipairs(self.providers) do
@@ -274,6 +276,7 @@ end
 -- shared files (profile), container endpoint, instance metadata.
 function M.default_chain(opts)
   opts = opts or {}
+  if type(opts) ~= "table" then error("laws.credentials.default_chain: options must be a table", 2) end
   return M.chain({
     M.env(),
     M.web_identity{ from_env = true, region = opts.region, sts_endpoint = opts.sts_endpoint },
@@ -288,6 +291,7 @@ end
 --- Client options to a provider: opts.credentials (table, provider or function), else
 -- the default chain. `credentials = false` means unsigned requests: returns nil.
 function M.resolve(opts)
+  if opts ~= nil and type(opts) ~= "table" then error("laws.credentials.resolve: options must be a table", 2) end
   local c = opts and opts.credentials
   if c == false then return nil end
   if c == nil then return M.default_chain(opts) end

@@ -47,7 +47,7 @@ function Error:__tostring()
   if self.message and self.message ~= "" then parts[#parts + 1] = ": " .. M.redact(tostring(self.message)) end
   local extra = {}
   if self.status then extra[#extra + 1] = "status " .. tostring(self.status) end
-  if self.request_id then extra[#extra + 1] = "request id " .. tostring(self.request_id) end
+  if self.request_id then extra[#extra + 1] = "request id " .. M.redact(tostring(self.request_id)) end
   if self.attempts then extra[#extra + 1] = "attempts " .. tostring(self.attempts) end
   if #extra > 0 then parts[#parts + 1] = " (" .. table.concat(extra, ", ") .. ")" end
   return table.concat(parts)
@@ -57,6 +57,17 @@ end
 function M.new(t)
   assert(type(t) == "table" and type(t.code) == "string", "laws.errors.new: code (string) required")
   if t.message ~= nil then t.message = M.redact(tostring(t.message)) end
+  -- a server may echo the request anywhere (request id header, any header): the request id
+  -- and the answer's header values are redacted like the message
+  if type(t.request_id) == "string" then t.request_id = M.redact(t.request_id) end
+  if type(t.headers) == "table" and next(secrets) ~= nil then
+    for k, v in pairs(t.headers) do
+      if type(v) == "string" then t.headers[k] = M.redact(v)
+      elseif type(v) == "table" then  -- a repeated header: a list of values
+        for i, x in ipairs(v) do v[i] = M.redact(x) end
+      end
+    end
+  end
   return setmetatable(t, Error)
 end
 

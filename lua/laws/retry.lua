@@ -53,8 +53,9 @@ local function retry(fn, opts)
       return nil, errors.new{ code = "ConditionNotMet", attempts = attempt, result = result,
                               message = "the success condition did not hold after " .. attempt .. " attempts" }
     end
-    if type(delay) ~= "number" or delay ~= delay or delay < 0 then
-      error("laws.retry: policy returned " .. tostring(delay) .. " (a delay in seconds >= 0 or nil expected)")
+    -- inf would sleep ~forever (runtime sleeps clamp, they do not fail): misuse too
+    if type(delay) ~= "number" or delay ~= delay or delay < 0 or delay == math.huge then
+      error("laws.retry: policy returned " .. tostring(delay) .. " (a finite delay in seconds >= 0 or nil expected)")
     end
     if on_retry then on_retry{ attempt = attempt, delay = delay, result = result, err = err } end
     -- nil, err: this runtime cannot wait here (nginx phase without yields): stop, say why

@@ -78,6 +78,8 @@ end
 -- Process-wide objects for `shared = true`, made on first use.
 local shared = {}
 
+local MAX_ATTEMPTS = 1e9  -- "no practical limit"; keeps the count an integer for %d
+
 local function env_settings()
   local t = {}
   local mode, n = os.getenv("AWS_RETRY_MODE"), os.getenv("AWS_MAX_ATTEMPTS")
@@ -115,7 +117,9 @@ local function check_options(opts, where)
   if opts.mode ~= nil and not MODES[opts.mode] then
     error(where .. ": mode must be standard, adaptive or legacy, got '" .. opts.mode .. "'", 3)
   end
-  if opts.max_attempts ~= nil and (opts.max_attempts < 1 or opts.max_attempts % 1 ~= 0) then
+  -- an upper bound too: 1e30 is integral, but the amz-sdk-request header prints it with %d
+  if opts.max_attempts ~= nil and not (opts.max_attempts >= 1 and opts.max_attempts <= MAX_ATTEMPTS
+                                       and opts.max_attempts % 1 == 0) then
     error(where .. ": max_attempts must be an integer >= 1", 3)
   end
   return opts
@@ -134,7 +138,8 @@ function M.new(opts)
   local mode = opts.mode or env.mode or file.mode or "standard"
   if not MODES[mode] then mode = "standard" end  -- a bad env/file value must not break every call
   local n = opts.max_attempts or env.max_attempts or file.max_attempts or DEFAULT_ATTEMPTS[mode]
-  if not n or n < 1 then n = DEFAULT_ATTEMPTS[mode] end
+  -- AWS_MAX_ATTEMPTS / max_attempts may say anything ("nan", "1e400"): out of range is the default
+  if not n or not (n >= 1 and n <= MAX_ATTEMPTS) then n = DEFAULT_ATTEMPTS[mode] end
   local s = setmetatable({
     mode = mode, max_attempts = math.floor(n), on_retry = opts.on_retry,
     base = opts.base or BASE, throttle_base = opts.throttle_base or THROTTLE_BASE, cap = opts.cap or CAP,
