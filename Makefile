@@ -127,7 +127,7 @@ fuzz-smoke:
 check-asan:
 	@$(MAKE) --no-print-directory luas
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all ctests
+	  SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all" all ctests
 	@LAWS_BUILD=build-asan LAWS_SAN=1 sh scripts/test.sh
 
 check-valgrind: all ctests
