@@ -20,11 +20,15 @@ end
 
 local plain_replace = require("laws.errors").plain_replace
 
+local last_token, last_encoded
+
 local function hide_token(canonical, credentials)
   local token = type(credentials) == "table" and credentials.session_token
   if type(token) ~= "string" or token == "" then return canonical end
   canonical = plain_replace(canonical, token, M.TOKEN_MARKER)
-  local enc = uri_encode(token)
+  -- encoding a ~1 KB STS token costs more than signing: remember the last one
+  if token ~= last_token then last_token, last_encoded = token, uri_encode(token) end
+  local enc = last_encoded
   if enc ~= token then canonical = plain_replace(canonical, enc, M.TOKEN_MARKER) end
   return canonical
 end
