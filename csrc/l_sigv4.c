@@ -184,6 +184,55 @@ static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key
 static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
                         int hidx, const int *key_of);
 
+/* The canonical request as shown to Lua (details, canonical()): the session token is a secret,
+ * so its value is shown as TOKEN_MARKER: after "x-amz-security-token:" (header mode), after
+ * "X-Amz-Security-Token=" (query mode, where it is URI-encoded), and anywhere else it occurs
+ * raw. The string to sign still carries the hash of the real canonical request. */
+#define TOKEN_MARKER "<session-token>"
+
+static const char *find_mem(const char *h, size_t hn, const char *n, size_t nn) {
+  size_t i;
+  if (nn == 0 || hn < nn) return NULL;
+  for (i = 0; i + nn <= hn; i++) {
+    const char *p = memchr(h + i, n[0], hn - nn - i + 1);
+    if (p == NULL) return NULL;
+    if (memcmp(p, n, nn) == 0) return p;
+    i = (size_t)(p - h);
+  }
+  return NULL;
+}
+
+static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const char *c, size_t n) {
+  static const char *const KEYS[] = { "\nx-amz-security-token:", "X-Amz-Security-Token=" };
+  luaL_Buffer b;
+  size_t i = 0;
+  if (rq->token == NULL) { lua_pushlstring(L, c, n); return; }
+  luaL_buffinit(L, &b);
+  while (i < n) {
+    const char *next = NULL, *val = NULL;
+    size_t vlen = 0, k;
+    for (k = 0; k < 2; k++) {  /* the earliest marked value */
+      const char *p = find_mem(c + i, n - i, KEYS[k], strlen(KEYS[k]));
+      if (p && (next == NULL || p < next)) {
+        next = p;
+        val = p + strlen(KEYS[k]);
+        vlen = 0;  /* the buffer need not end in NUL: a bounded scan */
+        while (val + vlen < c + n && val[vlen] != '\n' && !(k == 1 && val[vlen] == '&')) vlen++;
+      }
+    }
+    {  /* a raw copy elsewhere (say, a header of the caller's) */
+      const char *p = find_mem(c + i, n - i, rq->token, rq->token_len);
+      if (p && (next == NULL || p < next)) { next = val = p; vlen = rq->token_len; }
+    }
+    if (next == NULL) break;
+    luaL_addlstring(&b, c + i, (size_t)(val - (c + i)));
+    luaL_addstring(&b, TOKEN_MARKER);
+    i = (size_t)(val - c) + vlen;
+  }
+  if (i < n) luaL_addlstring(&b, c + i, n - i);
+  luaL_pushresult(&b);
+}
+
 static int sign_impl(lua_State *L, int canonical_only) {
   const char *fn = canonical_only ? "laws.sigv4.canonical"
                    : lua_toboolean(L, 5) ? "laws.sigv4.presign" : "laws.sigv4.sign";
@@ -243,7 +292,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
     return 2;
   }
   if (canonical_only) {
-    lua_pushlstring(L, res->canonical_request, res->canonical_len);
+    push_canonical(L, &r, res->canonical_request, res->canonical_len);
     lua_pushlstring(L, res->string_to_sign, res->sts_len);
     return 2;
   }
@@ -254,7 +303,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
     push_signed(L, &r, res, hidx, key_of);
   }
   lua_createtable(L, 0, 3);
-  lua_pushlstring(L, res->canonical_request, res->canonical_len);
+  push_canonical(L, &r, res->canonical_request, res->canonical_len);
   lua_setfield(L, -2, "canonical_request");
   lua_pushlstring(L, res->string_to_sign, res->sts_len);
   lua_setfield(L, -2, "string_to_sign");
