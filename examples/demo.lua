@@ -69,6 +69,13 @@ for round = 1, 3 do
   }))
   print(("case found       %s by SearchCases %.0f ms after CreateCase"):format(
     found.cases[1].caseId, (laws.runtime.now() - t1) * 1000))
+  -- read it back: GetCase is consistent by now (the search index lags more than the store)
+  local case = check(cases:wait("CaseVisible", { domainId = domain, caseId = created.caseId,
+                                                 fields = { { id = "title" }, { id = "customer_id" } } }))
+  local shown = {}
+  for _, f in ipairs(case.fields) do shown[f.id] = f.value.stringValue end
+  print(("case read back   title %q, customer profile %s"):format(shown.title or "?",
+    (shown.customer_id or "?"):match("profiles/(.*)$") or "?"))
 end
 cases:close(); profiles:close()
 if standin then standin.stop() end

@@ -28,6 +28,7 @@ describe("examples", function()
     for _, id in ipairs(ids) do   -- each case found is the case just created
       local pat = "case found       " .. id:gsub("%-", "%%-") .. " by SearchCases %d+ ms after CreateCase"
       assert.truthy(out:find(pat), out)
+      assert.truthy(out:find(pat .. '\ncase read back   title "Analytical engine jammed", customer profile %x+\n'), out)
     end
     -- the stand-in's lag (median 100 ms) makes the first search miss now and then; when it
     -- does, the retry is printed with its delay
