@@ -216,8 +216,15 @@ static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const cha
       if (p && (next == NULL || p < next)) {
         next = p;
         val = p + strlen(KEYS[k]);
-        vlen = 0;  /* the buffer need not end in NUL: a bounded scan */
-        while (val + vlen < c + n && val[vlen] != '\n' && !(k == 1 && val[vlen] == '&')) vlen++;
+        {  /* the value ends at '\n' (or '&' in the query); the buffer need not end in NUL */
+          size_t rest = (size_t)(c + n - val);
+          const char *e = memchr(val, '\n', rest);
+          if (k == 1) {
+            const char *amp = memchr(val, '&', e ? (size_t)(e - val) : rest);
+            if (amp) e = amp;
+          }
+          vlen = e ? (size_t)(e - val) : rest;
+        }
       }
     }
     {  /* a raw copy elsewhere (say, a header of the caller's) */
