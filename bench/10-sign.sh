@@ -35,6 +35,20 @@ awk -v rounds="$rounds" '
     for (i = 1; i <= 3; i++) { k = m[i]
       printf "  %-8s %14.3f %14.3f %7.2fx  (%d signatures per round; target <= 2x)\n", k, L[k], F[k], L[k] / F[k], N[k] }
   }' "$out/runs.txt"
+# CPU time moves a lot on a shared VM; instruction counts (callgrind) do not. Per signature:
+# the difference between runs of 12000 and 2000 signatures (each after the same warm-up),
+# Lua against floor.
+if command -v valgrind >/dev/null 2>&1 && [ "${SIGN_INSTR:-1}" = 1 ]; then
+  instr() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | sed -n 's/.*Collected : //p'; }
+  for mode in sign presign; do
+    fmode=header; [ "$mode" = presign ] && fmode=query
+    la=$(instr lua5.4 bench/sign.lua "$out" 2000 0 "$mode"); lb=$(instr lua5.4 bench/sign.lua "$out" 12000 0 "$mode")
+    fa=$(instr "$out/sign_floor" "$out" "$fmode" 2000); fb=$(instr "$out/sign_floor" "$out" "$fmode" 12000)
+    awk -v m="$mode" -v la="$la" -v lb="$lb" -v fa="$fa" -v fb="$fb" 'BEGIN {
+      l = (lb - la) / 10000; f = (fb - fa) / 10000
+      printf "instructions per signature (callgrind) %-8s laws.sigv4 %7.0f   C floor %7.0f   ratio %.2fx\n", m, l, f, l / f }'
+  done
+fi
 if [ "$million" -gt 0 ]; then
   lua5.4 bench/sign.lua "$out" 1 "$million" | awk '$1 == "memory" {
     printf "memory over %d signatures in one process (%.1f s): RSS %d kB -> %d kB, Lua heap %d kB -> %d kB\n", $2, $3, $4, $5, $6, $7 }'

@@ -1,11 +1,13 @@
 -- bench/10-sign.sh helper: µs per laws.sigv4.sign / presign / SigV4a for a typical Connect
 -- Cases SearchCases request (key cached), and memory over one million signatures.
--- Usage: lua5.4 bench/sign.lua <outdir> [n] [million]
+-- Usage: lua5.4 bench/sign.lua <outdir> [n] [million] [only]   (only: run just that mode,
+-- e.g. "sign", for instruction counting under callgrind)
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = (os.getenv("LAWS_BUILD") or "build") .. "/?.so;" .. package.cpath
 local sigv4 = require "laws.sigv4"
 
 local outdir, n, million = arg[1] or "build/bench", tonumber(arg[2]) or 200000, tonumber(arg[3]) or 1000000
+local only = arg[4]
 
 local body = '{"domainId":"1b2c3d4e-aaaa-bbbb-cccc-123456789012","maxResults":25,"fields":[{"id":"title"},'
   .. '{"id":"status"},{"id":"customer_id"}],"filter":{"andAll":[{"field":{"equalTo":{"id":"status",'
@@ -56,6 +58,7 @@ write("v4a.creq", real(ad.canonical_request, ad.string_to_sign))
 write("v4a.sts", ad.string_to_sign)
 
 local function time(label, f, iters)
+  if only and label ~= only then return end
   for _ = 1, math.min(iters, 2000) do f() end -- warm: key cached, buffers grown
   local t0 = os.clock()
   for _ = 1, iters do f() end
