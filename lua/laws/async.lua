@@ -400,29 +400,12 @@ local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_w
     return M._prev_request(req, opts)
   end }
 
-base_sleep = function(s)
-  if prev.sleep then return prev.sleep(s) end
-  if s > 0 and core.sleep then return core.sleep(s) end
-end
-function M._prev_request(req, opts)
-  if prev.request then return prev.request(req, opts) end
-  local session = opts and opts.session
-  if session then return session:request(req) end
-  return require("laws.http").request(req)
-end
--- Outside a task: what runtime.wait/wake did before (a poll of event.done), unchanged.
-function M._prev_wait(event, timeout)
-  if prev.wait then return prev.wait(event, timeout) end
-  local deadline = now() + (timeout or huge)
-  while not event.done do
-    if now() >= deadline then return false end
-    runtime.sleep(0.002)  -- through runtime: a clock or sleep hook installed later applies
-  end
-  return true
-end
-function M._prev_wake(event)
-  if prev.wake then return prev.wake(event) end
-end
+-- Outside a task: what the replaced hooks (or runtime's defaults) did before, unchanged.
+local fallback = runtime.default
+base_sleep = function(s) return (prev.sleep or fallback.sleep)(s) end
+function M._prev_request(req, opts) return (prev.request or fallback.request)(req, opts) end
+function M._prev_wait(event, timeout) return (prev.wait or fallback.wait)(event, timeout) end
+function M._prev_wake(event) return (prev.wake or fallback.wake)(event) end
 
 -- step()/timeout() need the transport even before the first request (fds for an idle loop
 -- are empty, but the idle wait uses its poll, a single syscall instead of a sleep).

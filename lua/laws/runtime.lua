@@ -34,35 +34,55 @@ function M.time()
   return os.time()
 end
 
---- Wait `s` seconds. Yields instead of blocking when a scheduler installed a hook.
-function M.sleep(s)
-  if hooks.sleep then return hooks.sleep(s) end
+-- What sleep, request, wait and wake do with no hook installed. A hook that handles only
+-- some callers (laws.async: only its tasks) hands the others to the hook it replaced or,
+-- when there was none, to these.
+local default = {}
+M.default = default
+
+function default.sleep(s)
   if s <= 0 then return end
   if core.sleep then return core.sleep(s) end
   local t = os.time() + math.ceil(s)
   while os.time() < t do end
 end
 
---- Send one HTTP request: `req` as for laws.http.request; `opts.session` an optional
--- laws.http session. Returns res or nil, err.
-function M.request(req, opts)
-  if hooks.request then return hooks.request(req, opts) end
+function default.request(req, opts)
   local session = opts and opts.session
   if session then return session:request(req) end
   return require("laws.http").request(req)
 end
 
---- Park the caller until `event.done` is true or `timeout` seconds passed; true when done.
--- A scheduler installs `wait`/`wake` hooks to park tasks; the default polls with M.sleep,
--- which already yields under any scheduler that installed a sleep hook.
-function M.wait(event, timeout)
-  if hooks.wait then return hooks.wait(event, timeout) end
+-- polls with M.sleep (not default.sleep): it yields under any scheduler's sleep hook
+function default.wait(event, timeout)
   local deadline = M.now() + (timeout or math.huge)
   while not event.done do
     if M.now() >= deadline then return false end
     M.sleep(0.002)
   end
   return true
+end
+
+function default.wake() end
+
+--- Wait `s` seconds. Yields instead of blocking when a scheduler installed a hook.
+function M.sleep(s)
+  if hooks.sleep then return hooks.sleep(s) end
+  return default.sleep(s)
+end
+
+--- Send one HTTP request: `req` as for laws.http.request; `opts.session` an optional
+-- laws.http session. Returns res or nil, err.
+function M.request(req, opts)
+  if hooks.request then return hooks.request(req, opts) end
+  return default.request(req, opts)
+end
+
+--- Park the caller until `event.done` is true or `timeout` seconds passed; true when done.
+-- A scheduler installs `wait`/`wake` hooks to park tasks; the default polls.
+function M.wait(event, timeout)
+  if hooks.wait then return hooks.wait(event, timeout) end
+  return default.wait(event, timeout)
 end
 
 --- Wake whoever waits on `event` (call after setting event.done = true).
