@@ -6,41 +6,16 @@
 --   LAWS_PROFILE_DOMAIN=<profiles domain> lua5.4 examples/create_case.lua   -- against AWS
 --
 -- Run from the repository root with LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;".
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
 package.cpath = "build/?.so;" .. package.cpath
 local laws = require "laws"
 
-local opts = { region = os.getenv("AWS_REGION") or "us-east-1" }
-local standin
-if not os.getenv("LAWS_DOMAIN") then
-  -- No AWS resources named: start the local stand-in and use its test key.
-  package.path = package.path .. ";./?.lua"
-  local key = { access_key_id = "AKIDEXAMPLESTORY", secret_access_key = "story/secret/KEY+0123456789abcdefghijkl" }
-  standin = require("spec.support.proc").start(
-    { "python3", "spec/support/standin.py", "--key", key.access_key_id .. ":" .. key.secret_access_key }, { name = "standin" })
-  opts.endpoint, opts.credentials = "http://127.0.0.1:" .. standin.port, key
-  print("stand-in listening on " .. opts.endpoint)
-end
-
-local function check(res, err)
-  if not res then
-    if standin then standin.stop() end
-    error(tostring(err), 2)
-  end
-  return res
-end
-
-local cases = laws.client("connectcases", opts)
-local profiles = laws.client("customer-profiles", opts)
-
-local domain, template = os.getenv("LAWS_DOMAIN"), os.getenv("LAWS_TEMPLATE")
-local pdomain = os.getenv("LAWS_PROFILE_DOMAIN") or "story-people"
-if standin then
-  domain = check(cases:CreateDomain{ name = "story" }).domainId
-  template = check(cases:CreateTemplate{ domainId = domain, name = "support", status = "Active",
-                                         requiredFields = { { fieldId = "title" } } }).templateId
-  check(profiles:CreateDomain{ DomainName = pdomain, DefaultExpirationDays = 365 })
-end
+-- No AWS resources named: the local stand-in with its test key (examples/story.lua).
+local key = { access_key_id = "AKIDEXAMPLESTORY", secret_access_key = "story/secret/KEY+0123456789abcdefghijkl" }
+local story = require("examples.story")("story", key)
+if story.endpoint then print("stand-in listening on " .. story.endpoint) end
+local cases, profiles, check = story.cases, story.profiles, story.check
+local domain, template, pdomain = story.domain, story.template, story.pdomain
 
 local t0 = laws.runtime.now()
 local profile = check(profiles:CreateProfile{ DomainName = pdomain, FirstName = "Ada", LastName = "Lovelace",
@@ -63,5 +38,4 @@ for _, f in ipairs(got.fields) do
   print(("  %-12s %s"):format(f.id, f.value.stringValue or tostring(f.value.booleanValue or f.value.doubleValue)))
 end
 print(("profile, case and read-back in %.1f ms"):format((laws.runtime.now() - t0) * 1000))
-cases:close(); profiles:close()
-if standin then standin.stop() end
+story.close()

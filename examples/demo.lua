@@ -9,41 +9,18 @@ package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
 package.cpath = "build/?.so;" .. package.cpath
 local laws = require "laws"
 
-local opts = { region = os.getenv("AWS_REGION") or "us-east-1" }
-local standin
-if not os.getenv("LAWS_DOMAIN") then
-  local key = { access_key_id = "AKIDEXAMPLEDEMO", secret_access_key = "demo/secret/KEY+0123456789abcdefghijklm" }
+local key = { access_key_id = "AKIDEXAMPLEDEMO", secret_access_key = "demo/secret/KEY+0123456789abcdefghijklm" }
+local story = require("examples.story")("demo", key,
   -- a visibility lag like a real service's: log-normal, median 100 ms, p95 1 s
-  standin = require("spec.support.proc").start({ "python3", "spec/support/standin.py",
-    "--key", key.access_key_id .. ":" .. key.secret_access_key,
-    "--lag-median", "0.1", "--lag-p95", "1", "--seed", tostring(os.time()) }, { name = "standin" })
-  opts.endpoint, opts.credentials = "http://127.0.0.1:" .. standin.port, key
-  print("stand-in on " .. opts.endpoint .. " (new cases become visible after a random lag)")
-end
--- client-level retries (throttling, 5xx, resets) are printed too; secrets never are
-opts.on_retry = function(e)
-  print(("  client retry after attempt %d: %s, waiting %.0f ms (quota left %d)"):format(
-    e.attempt, tostring(e.code), e.delay * 1000, e.quota_left))
-end
-
-local function check(res, err)
-  if not res then
-    if standin then standin.stop() end
-    error(tostring(err), 2)
-  end
-  return res
-end
-
-local cases = laws.client("connectcases", opts)
-local profiles = laws.client("customer-profiles", opts)
-local domain, template = os.getenv("LAWS_DOMAIN"), os.getenv("LAWS_TEMPLATE")
-local pdomain = os.getenv("LAWS_PROFILE_DOMAIN") or "demo-people"
-if standin then
-  domain = check(cases:CreateDomain{ name = "demo" }).domainId
-  template = check(cases:CreateTemplate{ domainId = domain, name = "support", status = "Active",
-                                         requiredFields = { { fieldId = "title" } } }).templateId
-  check(profiles:CreateDomain{ DomainName = pdomain, DefaultExpirationDays = 365 })
-end
+  { "--lag-median", "0.1", "--lag-p95", "1", "--seed", tostring(os.time()) },
+  -- client-level retries (throttling, 5xx, resets) are printed too; secrets never are
+  { on_retry = function(e)
+      print(("  client retry after attempt %d: %s, waiting %.0f ms (quota left %d)"):format(
+        e.attempt, tostring(e.code), e.delay * 1000, e.quota_left))
+    end })
+if story.endpoint then print("stand-in on " .. story.endpoint .. " (new cases become visible after a random lag)") end
+local cases, profiles, check = story.cases, story.profiles, story.check
+local domain, template, pdomain = story.domain, story.template, story.pdomain
 
 for round = 1, 3 do
   print(("-- round %d"):format(round))
@@ -77,5 +54,4 @@ for round = 1, 3 do
   print(("case read back   title %q, customer profile %s"):format(shown.title or "?",
     (shown.customer_id or "?"):match("profiles/(.*)$") or "?"))
 end
-cases:close(); profiles:close()
-if standin then standin.stop() end
+story.close()
