@@ -30,9 +30,11 @@ describe("laws.async: shared state across tasks", function()
     assert.equal(1, fetches)
     assert.equal(1, peak)
     for i = 1, 50 do assert.equal("AKIDASYNCTEST", got[i]) end
-    assert.is_true(wall >= 0.09 and wall < 1, "wall " .. wall)
+    -- LAWS_TIME_SCALE: the valgrind run, where everything is many times slower, stretches the bounds
+    local scale = tonumber(os.getenv("LAWS_TIME_SCALE") or "") or 1
+    assert.is_true(wall >= 0.09 and wall < 1 * scale, "wall " .. wall)
     -- parked, not polling every 2 ms
-    assert.is_true(cpu < 0.05, "cpu " .. cpu)
+    assert.is_true(cpu < 0.05 * scale, "cpu " .. cpu)
   end)
 
   it("a waiting task gives up after the provider's wait timeout", function()
