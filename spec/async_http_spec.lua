@@ -136,6 +136,58 @@ describe("laws.async transfers", function()
     assert.equal(200, res.status)
   end)
 
+  it("runtime.send builds a queued request only once its slot is free", function()
+    local opts = { limit_key = {}, max_in_flight = 1 }
+    local first_done, built_at, builds = nil, nil, 0
+    async.run(function()
+      async.spawn(function()
+        local res = runtime.send(function() builds = builds + 1; return { url = base .. "/delay?ms=300" } end, opts)
+        assert.equal(200, res.status)
+        first_done = runtime.now()
+      end)
+      async.spawn(function()
+        local res = runtime.send(function()
+          builds = builds + 1
+          built_at = runtime.now()
+          return { url = base .. "/delay?ms=0" }
+        end, opts)
+        assert.equal(200, res.status)
+      end)
+    end)
+    assert.equal(2, builds)
+    -- the second request was built (and would have been signed) after the first one ended,
+    -- not when it queued ~300 ms earlier
+    assert.is_true(built_at >= first_done, ("built %.3f, first done %.3f"):format(built_at, first_done))
+  end)
+
+  it("runtime.send: a build that fails or raises gives its slot back", function()
+    local opts = { limit_key = {}, max_in_flight = 1 }
+    local r, err = async.run(function()
+      return runtime.send(function() return nil, "no request today" end, opts)
+    end)
+    assert.is_nil(r)
+    assert.equal("no request today", err)
+    local r2, err2 = async.run(function()
+      return runtime.send(function() error("build blew up", 0) end, opts)
+    end)
+    assert.is_nil(r2)
+    assert.matches("build blew up", err2.message)
+    -- the one slot is free: this would queue for ever otherwise (drive() reports a deadlock)
+    local res = async.run(function()
+      return runtime.send(function() return { url = base .. "/delay?ms=0" } end, opts)
+    end)
+    assert.equal(200, res.status)
+    assert.equal(0, async.stats().queued)
+  end)
+
+  it("runtime.send outside a task builds and sends at once (blocking)", function()
+    local res = runtime.send(function() return { url = base .. "/delay?ms=0" } end)
+    assert.equal(200, res.status)
+    local r, err = runtime.send(function() return nil, "nope" end)
+    assert.is_nil(r)
+    assert.equal("nope", err)
+  end)
+
   it("a deadline cancels a task in the middle of a transfer", function()
     local t0 = runtime.now()
     local t = async.spawn(function() return runtime.request({ url = base .. "/delay?ms=3000" }) end)

@@ -398,12 +398,27 @@ local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_w
       return io:request(t, req, opts)
     end
     return M._prev_request(req, opts)
+  end,
+  -- runtime.send: the slot first, then build() (the transport calls it), then the transfer
+  send = function(build, opts)
+    local t = current_task()
+    if t then
+      io = io or require("laws.async.transport").get(M)
+      return io:request(t, build, opts)
+    end
+    return M._prev_send(build, opts)
   end }
 
 -- Outside a task: what the replaced hooks (or runtime's defaults) did before, unchanged.
 local fallback = runtime.default
 base_sleep = function(s) return (prev.sleep or fallback.sleep)(s) end
 function M._prev_request(req, opts) return (prev.request or fallback.request)(req, opts) end
+function M._prev_send(build, opts)
+  if prev.send then return prev.send(build, opts) end
+  local req, err = build()
+  if not req then return nil, err end
+  return M._prev_request(req, opts)
+end
 function M._prev_wait(event, timeout) return (prev.wait or fallback.wait)(event, timeout) end
 function M._prev_wake(event) return (prev.wake or fallback.wake)(event) end
 

@@ -233,26 +233,33 @@ end
 
 local sigv4  -- loaded on first use; .sign looked up per call (specs and tools wrap it)
 --- Send one attempt: sign with the current clock offset, send, parse.
-local function attempt(self, op, req, creds, sdk_request, call_opts)
+local function signed_request(self, req, creds, sdk_request, call_opts)
   local headers = {}
   for k, v in pairs(req.headers) do headers[k] = v end
   headers["amz-sdk-request"] = sdk_request
   local signed = { method = req.method, url = req.url, headers = headers, body = req.body }
   if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
     sigv4 = sigv4 or require("laws.sigv4")
-    signed = sigv4.sign(signed, creds,
+    local serr
+    signed, serr = sigv4.sign(signed, creds,
       { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+    if not signed then return nil, serr end
   end
   -- `signed` is a table of our own (built above or by the signer): it is the request sent
   signed.timeout = call_opts.timeout or self.timeout
   signed.connect_timeout = call_opts.connect_timeout or self.connect_timeout
+  return signed
+end
+
+local function attempt(self, op, req, creds, sdk_request, call_opts)
   local session = http_session(self)
   local ropts = self.request_opts  -- reused while session and limit stay the same
   if not ropts or ropts.session ~= session or ropts.max_in_flight ~= self.max_in_flight then
     ropts = { session = session, max_in_flight = self.max_in_flight }
     self.request_opts = ropts
   end
-  local res, terr = runtime.request(signed, ropts)
+  -- built (and signed, with the clock of that moment) once a transfer slot is free
+  local res, terr = runtime.send(function() return signed_request(self, req, creds, sdk_request, call_opts) end, ropts)
   if not res then
     if not errors.is(terr) then terr = errors.new{ code = "TransportError", message = tostring(terr), transport = true } end
     return nil, terr

@@ -78,6 +78,18 @@ function M.request(req, opts)
   return default.request(req, opts)
 end
 
+--- Send the request `build()` returns (req, or nil, err) once it can go out. Under
+-- laws.async a task at its client's in-flight limit queues *before* build() runs, so the
+-- request is built and signed when a transfer slot is free: a queued call never holds a
+-- signature going stale (SigV4 allows 5 minutes of skew) nor a signed copy of its request.
+-- Without a `send` hook: build() now, then request() (whatever hook that has).
+function M.send(build, opts)
+  if hooks.send then return hooks.send(build, opts) end
+  local req, err = build()
+  if not req then return nil, err end
+  return M.request(req, opts)
+end
+
 --- Park the caller until `event.done` is true or `timeout` seconds passed; true when done.
 -- A scheduler installs `wait`/`wake` hooks to park tasks; the default polls.
 function M.wait(event, timeout)

@@ -72,6 +72,8 @@ local function cancel_transfer(t)
 end
 
 --- Send req from task t; t yields until the response. Returns res or nil, err.
+-- `req` may be a function returning the request (or nil, err): it runs once the slot is
+-- ours (runtime.send), so a request that queued is built and signed just before it goes out.
 function T:request(t, req, opts)
   local sched = self.sched
   local key = opts and (opts.limit_key or opts.session) or DEFAULT_KEY
@@ -88,6 +90,18 @@ function T:request(t, req, opts)
     sched._block(t, function() if not e.dead then e.dead = true; self.nqueued = self.nqueued - 1 end end)
   else
     self.inflight[key] = n + 1
+  end
+  if type(req) == "function" then
+    local ok, r, err = pcall(req)
+    if not ok then
+      self:release(key)
+      error(r, 0)
+    end
+    if not r then
+      self:release(key)
+      return nil, err
+    end
+    req = r
   end
   local ok, id, info = pcall(self.multi.submit, self.multi, req, opts and opts.session)
   if not ok then  -- misuse (bad request table): free the slot, then raise as the caller's error
