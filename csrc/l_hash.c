@@ -1,9 +1,13 @@
-/* laws.core hash helpers: sha256_hex, hmac_sha256, hex. Translation only. One reusable
+/* laws.core hash and text helpers: sha256_hex, hmac_sha256, hex, uri_encode, json_plain.
+ * Translation only. One reusable
  * laws_hasher per Lua state (an upvalue userdata), so a helper call fetches nothing. */
 #include <openssl/crypto.h>
+#include <string.h>
 
 #include "laws_lua.h"
 #include "hash.h"
+#include "sigv4.h"
+#include "text.h"
 
 #define HASHER_MT "laws.hasher"
 
@@ -61,6 +65,38 @@ static int l_hex(lua_State *L) {
   return 1;
 }
 
+/* uri_encode(s [, keep_slash]) -> RFC 3986 percent-encoding (unreserved bytes kept, and '/'
+ * with keep_slash); s itself when nothing needs encoding. */
+static int l_uri_encode(lua_State *L) {
+  size_t len, plain;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int keep = lua_toboolean(L, 2);
+  laws_buf b;
+  plain = laws_uri_plain_len(s, len, keep);
+  if (plain == len) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  memset(&b, 0, sizeof b);
+  laws_buf_add(&b, s, plain);
+  laws_uri_encode_ex(&b, s + plain, len - plain, keep);
+  if (b.oom) {
+    laws_buf_free(&b);
+    return luaL_error(L, "uri_encode: out of memory");
+  }
+  lua_pushlstring(L, b.p ? b.p : "", b.len);
+  laws_buf_free(&b);
+  return 1;
+}
+
+/* json_plain(s) -> true when s needs no escaping inside a JSON string */
+static int l_json_plain(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_pushboolean(L, laws_json_plain_len(s, len) == len);
+  return 1;
+}
+
 int laws_hash_open(lua_State *L) {
   int t = lua_gettop(L);
   laws_hasher **h = (laws_hasher **)lua_newuserdata(L, sizeof *h);
@@ -79,6 +115,10 @@ int laws_hash_open(lua_State *L) {
   lua_setfield(L, t, "hmac_sha256");
   lua_pushcfunction(L, l_hex);
   lua_setfield(L, t, "hex");
+  lua_pushcfunction(L, l_uri_encode);
+  lua_setfield(L, t, "uri_encode");
+  lua_pushcfunction(L, l_json_plain);
+  lua_setfield(L, t, "json_plain");
   lua_settop(L, t);
   return 0;
 }

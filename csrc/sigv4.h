@@ -102,6 +102,10 @@ typedef struct {
 int laws_url_parse(const char *url, size_t len, laws_url *u, char *err);
 void laws_canon_path(laws_buf *out, const char *path, size_t len, int normalize, int double_encode);
 void laws_uri_encode(laws_buf *out, const char *s, size_t len); /* RFC 3986 unreserved kept */
+/* The same, '/' kept too when keep_slash (greedy URI labels); plain_len: how many leading bytes
+ * need no encoding (len when none does). */
+void laws_uri_encode_ex(laws_buf *out, const char *s, size_t len, int keep_slash);
+size_t laws_uri_plain_len(const char *s, size_t len, int keep_slash);
 
 /* SigV4a (sigv4a.c) */
 typedef struct laws_ec_key laws_ec_key;

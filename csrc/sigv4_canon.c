@@ -61,15 +61,26 @@ static void add_pct(laws_buf *out, unsigned char c) {
   laws_buf_add(out, e, 3);
 }
 
-void laws_uri_encode(laws_buf *out, const char *s, size_t len) {
+size_t laws_uri_plain_len(const char *s, size_t len, int keep_slash) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!is_unreserved(c) && !(keep_slash && c == '/')) break;
+  }
+  return i;
+}
+
+void laws_uri_encode_ex(laws_buf *out, const char *s, size_t len, int keep_slash) {
   size_t i = 0, run;
   while (i < len) {
-    for (run = i; run < len && is_unreserved((unsigned char)s[run]); run++) {}
+    run = i + laws_uri_plain_len(s + i, len - i, keep_slash);
     laws_buf_add(out, s + i, run - i);
     if (run < len) add_pct(out, (unsigned char)s[run]);
     i = run + 1;
   }
 }
+
+void laws_uri_encode(laws_buf *out, const char *s, size_t len) { laws_uri_encode_ex(out, s, len, 0); }
 
 int laws_url_parse(const char *url, size_t len, laws_url *u, char *err) {
   size_t i = 0, a, e;

@@ -35,6 +35,7 @@ build = {
         "csrc/sigv4_canon.c",
         "csrc/sigv4_keys.c",
         "csrc/sigv4a.c",
+        "csrc/text.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "csrc", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },

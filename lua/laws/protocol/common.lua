@@ -20,7 +20,10 @@ end
 --- RFC 3986 percent-encoding (everything but unreserved); keep_slash for greedy labels.
 local PCT = {}  -- byte -> "%XX", a gsub replacement table (no closure or format per call)
 for i = 0, 255 do PCT[string.char(i)] = string.format("%%%02X", i) end
+local core_ok, core = pcall(require, "laws.core")
+local uri_encode = core_ok and core.uri_encode
 function M.pct(s, keep_slash)
+  if uri_encode then return uri_encode(tostring(s), keep_slash) end
   return (tostring(s):gsub(keep_slash and "[^%w%-%._~/]" or "[^%w%-%._~]", PCT))
 end
 

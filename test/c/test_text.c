@@ -1,0 +1,34 @@
+/* Text scans used per call from Lua (csrc/text.c) and URI encoding with '/' kept
+ * (csrc/sigv4_canon.c): what core.json_plain and core.uri_encode translate. */
+#include <string.h>
+
+#include "sigv4.h"
+#include "tap.h"
+#include "text.h"
+
+static void enc_is(const char *in, size_t len, int keep, const char *want) {
+  laws_buf b = {0};
+  laws_uri_encode_ex(&b, in, len, keep);
+  TAP_STREQ(b.p ? b.p : "", want, "uri_encode_ex('%s', keep_slash=%d)", in, keep);
+  laws_buf_free(&b);
+}
+
+int main(void) {
+  TAP_OK(laws_json_plain_len("", 0) == 0, "json: empty string is plain");
+  TAP_OK(laws_json_plain_len("abc-123 d/e", 11) == 11, "json: letters, space, slash are plain");
+  TAP_OK(laws_json_plain_len("ab\"c", 4) == 2, "json: a quote stops the plain run");
+  TAP_OK(laws_json_plain_len("a\\b", 3) == 1, "json: a backslash stops it");
+  TAP_OK(laws_json_plain_len("ab\ncd", 5) == 2, "json: a newline stops it");
+  TAP_OK(laws_json_plain_len("\x1f", 1) == 0 && laws_json_plain_len(" ", 1) == 1, "json: 0x1f escaped, 0x20 not");
+  TAP_OK(laws_json_plain_len("a\0b", 3) == 1, "json: an embedded NUL is escaped");
+  TAP_OK(laws_json_plain_len("\xc3\xa9\x7f", 3) == 3, "json: UTF-8 and DEL are plain");
+
+  TAP_OK(laws_uri_plain_len("AZaz09-._~", 10, 0) == 10, "uri: unreserved bytes are plain");
+  TAP_OK(laws_uri_plain_len("a/b", 3, 0) == 1 && laws_uri_plain_len("a/b", 3, 1) == 3, "uri: '/' plain only with keep_slash");
+  enc_is("a b/c", 5, 0, "a%20b%2Fc");
+  enc_is("a b/c", 5, 1, "a%20b/c");
+  enc_is("\xc3\xa9+=&", 5, 0, "%C3%A9%2B%3D%26");
+  enc_is("", 0, 1, "");
+  enc_is("a\0b", 3, 0, "a%00b");
+  return TAP_DONE();
+}
