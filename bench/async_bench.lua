@@ -55,15 +55,23 @@ local function control(s, path)
 end
 local function stats(s) return control(s, "stats") end
 
+-- Requests per operation between two /_standin/stats readings.
+local function ops_between(st0, st1)
+  local d = {}
+  for op, n in pairs(st1.operations) do d[op] = n - ((st0.operations or {})[op] or 0) end
+  return d
+end
+
 -- What the stand-in allows, from its own records of this run: each case's visibility lag was
 -- drawn (seeded) in creation order. No client can finish before (a) the stand-in has served
--- every request at its measured capacity, nor (b) the last case is visible: an ideal client's
--- i-th create is served no earlier than i/capacity after the start, so it ends no earlier than
--- max over i of (i/capacity + lag_i). The floor is the larger of the two.
-local function floors(items, requests, rps)
+-- every request at its capacity measured alone (`busy` seconds for this run's mix of
+-- operations), nor (b) the last case is visible: an ideal client's i-th create is served no
+-- earlier than i/create_rps after the start, so it ends no earlier than max over i of
+-- (i/create_rps + lag_i). The floor is the larger of the two.
+local function floors(items, busy, create_rps)
   table.sort(items, function(x, y) return x.created_mono < y.created_mono end)
   local lag_floor = 0
-  for i, r in ipairs(items) do lag_floor = math.max(lag_floor, i / rps + r.lag) end
+  for i, r in ipairs(items) do lag_floor = math.max(lag_floor, i / create_rps + r.lag) end
   local t0, last_visible, over = math.huge, 0, {}
   for _, r in ipairs(items) do
     t0 = math.min(t0, r.created_mono)
@@ -72,7 +80,7 @@ local function floors(items, requests, rps)
   end
   table.sort(over)
   local function q(p) return over[math.max(1, math.ceil(p * #over))] or 0 end
-  return { throughput = requests / rps, lag = lag_floor, floor = math.max(requests / rps, lag_floor),
+  return { throughput = busy, lag = lag_floor, floor = math.max(busy, lag_floor),
            creates_span = items[#items].created_mono - t0, last_visible = last_visible - t0,
            max_lag = (function() local m = 0 for _, r in ipairs(items) do m = math.max(m, r.lag) end return m end)(),
            over_median = q(0.5), over_p95 = q(0.95) }
@@ -83,15 +91,30 @@ local lua = ("LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;;' LUA_C
   :format(build, arg[-1] or "lua5.4")
 print(("stand-in lag: log-normal, median %s s, p95 %s s, seed 42 (as the consistency benchmark)"):format(lag_median, lag_p95))
 
--- 1. the stand-in alone: pre-signed GetCase replayed over keep-alive connections
-local s = standin()
-local cap = sh(("python3 spec/support/standin_load.py http://127.0.0.1:%d --conns 16 --seconds 4"):format(s.port))
-s.stop()
-print(("stand-in capacity alone: %.0f req/s (%d GetCase in %.1f s, 16 connections), server CPU %.0f us/request")
-  :format(cap.rps, cap.requests, cap.seconds, cap.server_cpu_us_per_request))
+-- 1. the stand-in alone: botocore-signed CreateCase and GetCase replayed by a separate client
+-- process over as many keep-alive connections as the flows use (the stand-in is one thread: at
+-- that concurrency it is saturated, so its rate is its capacity)
+local function capacity(op)
+  local st = standin(true)
+  local r = sh(("python3 spec/support/standin_load.py http://127.0.0.1:%d --conns %d --seconds 3 --op %s")
+    :format(st.port, in_flight, op))
+  st.stop()
+  return r
+end
+local capc, capg = capacity("CreateCase"), capacity("GetCase")
+print(("stand-in capacity alone (spec/support/standin_load.py, %d connections, signatures verified): CreateCase %.0f req/s"
+  .. " (server CPU %.0f us/request), GetCase %.0f req/s (%.0f us/request)")
+  :format(in_flight, capc.rps, capc.server_cpu_us_per_request, capg.rps, capg.server_cpu_us_per_request))
+-- seconds the stand-in needs alone for a run's requests (operations other than CreateCase
+-- cost as GetCase: the set-up's three calls)
+local function busy(ops)
+  local total, creates = 0, ops.CreateCase or 0
+  for _, n in pairs(ops) do total = total + n end
+  return creates / capc.rps + (total - creates) / capg.rps
+end
 
 -- 2. the flows, concurrent
-s = standin()
+local s = standin()
 local ep = "http://127.0.0.1:" .. s.port
 local st0 = stats(s)
 local scpu0, load0 = proc_cpu(s.pid), loadavg()
@@ -103,7 +126,7 @@ s.stop()
 local requests = st1.requests - st0.requests
 local per_flow_kb = (a.hwm_kb - a.rss0_kb) / flows
 local cpu_us = a.cpu / requests * 1e6
-local fl = floors(vis, requests, cap.rps)
+local fl = floors(vis, busy(ops_between(st0, st1)), capc.rps)
 local allowed = fl.floor
 print(("async: %d flows (%d ok, %d failed) in %.2f s wall; %d requests, %.0f req/s; transfers in flight peak %d (limit %d)")
   :format(flows, a.ok, a.failed, a.wall, requests, requests / a.wall, a.peak_transfers, a.limit))
@@ -128,14 +151,24 @@ end
 -- 2a. the same flows with no visibility lag: nothing but throughput bounds the wall time, so
 -- this is where laws would show as the bottleneck
 s = standin(true)
-local n0 = stats(s).requests
+local zs0, zc0 = stats(s), proc_cpu(s.pid)
 local z = sh(("%s bench/async_flows.lua async http://127.0.0.1:%d %d %d"):format(lua, s.port, flows, in_flight))
-local zreq = stats(s).requests - n0
+local zs1, zc1 = stats(s), proc_cpu(s.pid)
 s.stop()
-local zallowed = zreq / cap.rps
+local zreq = zs1.requests - zs0.requests
+local zallowed = busy(ops_between(zs0, zs1))
 print(("no lag: %d flows (%d ok) in %.2f s wall, %d requests, %.0f req/s; capacity allows %.2f s: wall is %.2fx"
   .. " (target <= 1.5); laws CPU %.1f us per request")
   :format(flows, z.ok, z.wall, zreq, zreq / z.wall, zallowed, z.wall / zallowed, z.cpu / zreq * 1e6))
+local zbottleneck = "unknown"
+if zc0 and zc1 then
+  -- the busier of the two processes is the bottleneck (each is one thread)
+  local sb, lb = (zc1 - zc0) / z.wall, z.cpu / z.wall
+  print(("  busy during the run: stand-in %.0f%% (%.0f us CPU per request, alone %.0f-%.0f), laws %.0f%% -> the bottleneck is %s")
+    :format(sb * 100, (zc1 - zc0) / zreq * 1e6, capg.server_cpu_us_per_request, capc.server_cpu_us_per_request,
+            lb * 100, sb >= lb and "the stand-in" or "laws"))
+  zbottleneck = sb >= lb and "stand-in" or "laws"
+end
 
 -- 2c. the floor: libcurl alone, plain C (bench/multi_floor.c), replaying one GetCase signed by
 -- laws (bench/floor_request.lua) against a fresh stand-in with the same transfers in flight
@@ -205,5 +238,6 @@ local verdict = {}
 verdict[#verdict + 1] = per_flow_kb < 20 and "memory ok" or "memory OVER target"
 verdict[#verdict + 1] = cpu_us < 50 and "cpu ok" or "cpu OVER target"
 verdict[#verdict + 1] = a.wall / allowed <= 1.5 and "wall ok" or "wall OVER target"
-verdict[#verdict + 1] = z.wall / zallowed <= 1.5 and "no-lag wall ok" or "no-lag wall OVER target"
+verdict[#verdict + 1] = (z.wall / zallowed <= 1.5 and "no-lag wall ok" or "no-lag wall OVER target")
+  .. " (bottleneck: " .. zbottleneck .. ")"
 print("targets: " .. table.concat(verdict, ", "))
