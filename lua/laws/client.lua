@@ -24,13 +24,13 @@ local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 local TIMEOUT_OPTS = { "timeout", "connect_timeout" }
 local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.client: internal: shared empty table written", 2) end })
 
-local function check_opts(t, allowed, where)
+local function check_opts(t, allowed, where, level)
   for k in pairs(t) do
     if not allowed[k] then
       local names = {}
       for n in pairs(allowed) do names[#names + 1] = n end
       local hint = model.closest(tostring(k), names, 1)
-      error(where .. ": unknown option '" .. tostring(k) .. "' (did you mean '" .. hint[1] .. "'?)", 3)
+      error(where .. ": unknown option '" .. tostring(k) .. "' (did you mean '" .. hint[1] .. "'?)", level or 3)
     end
   end
 end
@@ -73,7 +73,7 @@ local function op_function(name)
     if getmetatable(self) ~= meta then
       error("laws.client: call operations with a colon: client:" .. name .. "(params)", 2)
     end
-    return self:call(name, params, opts)
+    return Client.call(self, name, params, opts)  -- not self:call: that would go through __index
   end
 end
 
@@ -233,29 +233,37 @@ end
 
 local sigv4  -- loaded on first use; .sign looked up per call (specs and tools wrap it)
 --- Send one attempt: sign with the current clock offset, send, parse.
+-- `req` { method, url, headers, body } is the call's own, made once per call; only its
+-- amz-sdk-request header changes between attempts. The signer returns a new table (with
+-- its own headers table), so what one attempt sent is never changed by the next.
+-- Client fields that may be nil are read with rawget: a nil field goes through __index.
 local function signed_request(self, req, creds, sdk_request, call_opts)
-  local headers = {}
-  for k, v in pairs(req.headers) do headers[k] = v end
+  local headers = req.headers
   headers["amz-sdk-request"] = sdk_request
-  local signed = { method = req.method, url = req.url, headers = headers, body = req.body }
+  local signed
   if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
     sigv4 = sigv4 or require("laws.sigv4")
     local serr
-    signed, serr = sigv4.sign(signed, creds,
+    signed, serr = sigv4.sign(req, creds,
       { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
     if not signed then return nil, serr end
+  else
+    local copy = {}
+    for k, v in pairs(headers) do copy[k] = v end
+    signed = { method = req.method, url = req.url, headers = copy, body = req.body }
   end
   -- `signed` is a table of our own (built above or by the signer): it is the request sent
-  signed.timeout = call_opts.timeout or self.timeout
-  signed.connect_timeout = call_opts.connect_timeout or self.connect_timeout
+  signed.timeout = call_opts.timeout or rawget(self, "timeout")
+  signed.connect_timeout = call_opts.connect_timeout or rawget(self, "connect_timeout")
   return signed
 end
 
 local function attempt(self, op, req, creds, sdk_request, call_opts)
   local session = http_session(self)
-  local ropts = self.request_opts  -- reused while session and limit stay the same
-  if not ropts or ropts.session ~= session or ropts.max_in_flight ~= self.max_in_flight then
-    ropts = { session = session, max_in_flight = self.max_in_flight }
+  local ropts = rawget(self, "request_opts")  -- reused while session and limit stay the same
+  local limit = rawget(self, "max_in_flight")
+  if not ropts or ropts.session ~= session or ropts.max_in_flight ~= limit then
+    ropts = { session = session, max_in_flight = limit }
     self.request_opts = ropts
   end
   -- built (and signed, with the clock of that moment) once a transfer slot is free
@@ -273,6 +281,20 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
   return nil, response_error(self, res), res
 end
 
+-- Raises at the level of Client:call's caller.
+local function check_call_opts(opname, call_opts)
+  if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 3) end
+  if next(call_opts) == nil then return end
+  check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname, 4)
+  if call_opts.retry ~= nil and type(call_opts.retry) ~= "table" then error("laws.client: option 'retry' must be a table", 3) end
+  if call_opts.on_retry ~= nil and type(call_opts.on_retry) ~= "function" then
+    error("laws.client: option 'on_retry' must be a function", 3)
+  end
+  for _, k in ipairs(TIMEOUT_OPTS) do
+    if call_opts[k] ~= nil and type(call_opts[k]) ~= "number" then error("laws.client: option '" .. k .. "' must be a number", 3) end
+  end
+end
+
 --- Call an operation by name. Returns result or nil, err (err.attempts set).
 function Client:call(opname, params, call_opts)
   if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
@@ -280,22 +302,19 @@ function Client:call(opname, params, call_opts)
   if not op then error(unknown_op(self, opname), 2) end
   if params == nil then params = {} end
   if type(params) ~= "table" then error("laws.client: " .. opname .. ": params must be a table, got " .. type(params), 2) end
-  call_opts = call_opts or NO_OPTS
-  if type(call_opts) ~= "table" then error("laws.client: call options must be a table", 2) end
-  if next(call_opts) ~= nil then check_opts(call_opts, CALL_OPTS, "laws.client: " .. opname) end
-  if call_opts.retry ~= nil and type(call_opts.retry) ~= "table" then error("laws.client: option 'retry' must be a table", 2) end
-  if call_opts.on_retry ~= nil and type(call_opts.on_retry) ~= "function" then
-    error("laws.client: option 'on_retry' must be a function", 2)
-  end
-  for _, k in ipairs(TIMEOUT_OPTS) do
-    if call_opts[k] ~= nil and type(call_opts[k]) ~= "number" then error("laws.client: option '" .. k .. "' must be a number", 2) end
+  if not call_opts then
+    call_opts = NO_OPTS
+  else
+    check_call_opts(opname, call_opts)
   end
   params = fill_tokens(op, params)
   common.validate(params, op.input, opname)
-  local req = self.proto.build(op, params, self.model.meta)
-  req.url = self.endpoint .. req.path .. (#req.query > 0 and ("?" .. table.concat(req.query, "&")) or "")
-  req.headers["User-Agent"] = self.user_agent
-  req.headers["amz-sdk-invocation-id"] = uuid4()
+  local built = self.proto.build(op, params, self.model.meta)
+  local query, headers = built.query, built.headers
+  headers["User-Agent"] = self.user_agent
+  headers["amz-sdk-invocation-id"] = uuid4()
+  local req = { method = built.method, headers = headers, body = built.body,
+                url = self.endpoint .. built.path .. (#query > 0 and ("?" .. table.concat(query, "&")) or "") }
 
   local per_call = nil  -- nil: the strategy's own settings
   if call_opts.retry or call_opts.on_retry then

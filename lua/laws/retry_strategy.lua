@@ -175,8 +175,11 @@ local Call = {}
 Call.__index = Call
 
 --- Starts one logical call. opts (optional) overrides mode / max_attempts for this call.
+local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.retry_strategy: internal: shared empty table written", 2) end })
+
 function Strategy:start(opts)
-  opts = check_options(opts, "retry_strategy:start")
+  -- most calls have no per-call options: no table to make or check
+  if opts == nil then opts = NO_OPTS else opts = check_options(opts, "retry_strategy:start") end
   local mode = opts.mode or self.mode
   return setmetatable({
     strategy = self, mode = mode, attempt = 0,
@@ -193,8 +196,19 @@ function Call:before_attempt()
 end
 
 --- The amz-sdk-request header value for the current attempt.
+-- The usual values, made once: [max_attempts][attempt] -> header (small counts only).
+local sdk_request = setmetatable({}, { __index = function(t, max)
+  local row = {}
+  for i = 1, max do row[i] = ("attempt=%d; max=%d"):format(i, max) end
+  t[max] = row
+  return row
+end })
+local CACHED_MAX = 10
+
 function Call:request_header()
-  return ("attempt=%d; max=%d"):format(self.attempt, self.max_attempts)
+  local n, max = self.attempt, self.max_attempts
+  if max <= CACHED_MAX and n >= 1 and n <= max then return sdk_request[max][n] end
+  return ("attempt=%d; max=%d"):format(n, max)
 end
 
 function Call:backoff(throttling)
@@ -211,19 +225,19 @@ end
 -- and, when the quota refused the retry, err.quota_exhausted = true.
 function Call:after_attempt(res, err) -- luacheck: ignore res
   local s = self.strategy
+  if err == nil then  -- success (the common case): refill the quota, feed the limiter
+    local mode = self.mode
+    if mode == "adaptive" then s:limiter():update(runtime.now(), false) end
+    if mode ~= "legacy" then s.quota:release(self.acquired > 0 and self.acquired or NO_RETRY_REFILL) end
+    self.acquired = 0
+    return nil
+  end
   local retryable, throttling = M.classify(err)
   -- botocore's legacy _retry.json also retries HTTP 509 ("limit_exceeded")
   if self.mode == "legacy" and not retryable and type(err) == "table" and err.status == 509 then
     retryable = true
   end
   if self.mode == "adaptive" then s:limiter():update(runtime.now(), throttling) end
-  if err == nil then
-    if self.mode ~= "legacy" then
-      s.quota:release(self.acquired > 0 and self.acquired or NO_RETRY_REFILL)
-    end
-    self.acquired = 0
-    return nil
-  end
   local skew = false
   if type(err) == "table" then
     err.attempts = self.attempt
