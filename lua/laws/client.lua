@@ -38,8 +38,7 @@ end
 --- UUID v4 from the C core's OS randomness (core.uuid4 from the retry area when present).
 local core_ok, core = pcall(require, "laws.core")
 if not core_ok then core = {} end
-local function uuid4()
-  if core.uuid4 then return core.uuid4() end
+local function lua_uuid4()
   local b
   if core.random_bytes then b = core.random_bytes(16)
   else
@@ -53,6 +52,7 @@ local function uuid4()
   local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
   return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
 end
+local uuid4 = core.uuid4 or lua_uuid4
 M.uuid4 = uuid4
 
 local retry_strategy = require "laws.retry_strategy"
@@ -357,8 +357,9 @@ function Client:call(opname, params, call_opts)
 end
 
 --- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".
+local waiter  -- laws.waiter, loaded on the first wait
 function Client:wait(name, params, opts)
-  local waiter = require "laws.waiter"
+  waiter = waiter or require "laws.waiter"
   local w = type(name) == "string" and waiter.get(self.service, name)
   if not w then
     local names = waiter.list(self.service)

@@ -134,8 +134,9 @@ end
 function Provider:get()
   local st = state[self]
   if not st then error("laws.credentials: call it as provider:get()", 2) end
-  local now = runtime.time()
   local c = st.cached
+  if self.cache and c and not c.expiration then return c end  -- never expire: no clock needed
+  local now = runtime.time()
   if self.cache and fresh(self, c, now) then return c end
   if self.cache and still_valid(c, now) and st.next_try and now < st.next_try then return c end
   return self:refresh()

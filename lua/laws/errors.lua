@@ -10,11 +10,17 @@ Error.__index = Error
 Error.__name = "laws.error"
 
 -- Secrets registered by credential providers; values are blanked wherever an error
--- message would echo them. Weak keys: a forgotten secret does not stay alive here.
-local secrets = setmetatable({}, { __mode = "k" })
+-- message would echo them. A set (each secret once) and the same strings as a list, walked
+-- per redaction. (Lua never removes strings from weak tables, so a weak set would keep
+-- them just as long.)
+local secrets, secret_list = {}, {}
+local find = string.find
 
 function M.register_secret(s)
-  if type(s) == "string" and #s >= 8 then secrets[s] = true end
+  if type(s) == "string" and #s >= 8 and not secrets[s] then
+    secrets[s] = true
+    secret_list[#secret_list + 1] = s
+  end
 end
 
 --- s with every plain (non-pattern) occurrence of needle replaced by repl.
@@ -34,20 +40,22 @@ end
 
 M.plain_replace = plain_gsub
 
-function M.redact(s)
+local function redact(s)
   if type(s) ~= "string" then return s end
-  for secret in pairs(secrets) do
-    if s:find(secret, 1, true) then s = plain_gsub(s, secret, "<redacted>") end
+  for i = 1, #secret_list do
+    local secret = secret_list[i]
+    if find(s, secret, 1, true) then s = plain_gsub(s, secret, "<redacted>") end
   end
   return s
 end
+M.redact = redact
 
 function Error:__tostring()
   local parts = { tostring(self.code or "Error") }
-  if self.message and self.message ~= "" then parts[#parts + 1] = ": " .. M.redact(tostring(self.message)) end
+  if self.message and self.message ~= "" then parts[#parts + 1] = ": " .. redact(tostring(self.message)) end
   local extra = {}
   if self.status then extra[#extra + 1] = "status " .. tostring(self.status) end
-  if self.request_id then extra[#extra + 1] = "request id " .. M.redact(tostring(self.request_id)) end
+  if self.request_id then extra[#extra + 1] = "request id " .. redact(tostring(self.request_id)) end
   if self.attempts then extra[#extra + 1] = "attempts " .. tostring(self.attempts) end
   if #extra > 0 then parts[#parts + 1] = " (" .. table.concat(extra, ", ") .. ")" end
   return table.concat(parts)
@@ -56,15 +64,19 @@ end
 --- Make an error value. `t.code` is required; the table is taken over, not copied.
 function M.new(t)
   assert(type(t) == "table" and type(t.code) == "string", "laws.errors.new: code (string) required")
-  if t.message ~= nil then t.message = M.redact(tostring(t.message)) end
+  local message = t.message
+  if message ~= nil then t.message = redact(type(message) == "string" and message or tostring(message)) end
   -- a server may echo the request anywhere (request id header, any header): the request id
   -- and the answer's header values are redacted like the message
-  if type(t.request_id) == "string" then t.request_id = M.redact(t.request_id) end
-  if type(t.headers) == "table" and next(secrets) ~= nil then
-    for k, v in pairs(t.headers) do
-      if type(v) == "string" then t.headers[k] = M.redact(v)
+  if type(t.request_id) == "string" then t.request_id = redact(t.request_id) end
+  local headers = t.headers
+  if type(headers) == "table" and #secret_list > 0 then
+    for k, v in pairs(headers) do
+      if type(v) == "string" then
+        local r = redact(v)
+        if r ~= v then headers[k] = r end
       elseif type(v) == "table" then  -- a repeated header: a list of values
-        for i, x in ipairs(v) do v[i] = M.redact(x) end
+        for i, x in ipairs(v) do v[i] = redact(x) end
       end
     end
   end

@@ -140,8 +140,7 @@ end
 
 function Waiter:wait(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then error("waiter:wait: opts must be a table", 2) end
-  opts = opts or NO_OPTS
-  check_delays(opts, "waiter:wait", 3)
+  if opts then check_delays(opts, "waiter:wait", 3) else opts = NO_OPTS end
   local min_d = opts.min_delay or self.min_delay
   local max_d = math.max(min_d, opts.max_delay or self.max_delay)
   local max_wait = opts.max_wait or self.max_wait
@@ -152,6 +151,7 @@ function Waiter:wait(client, params, opts)
   if self.prepare then req = self.prepare(params or {}) end
   local start = runtime.now()
   local attempt = 0
+  local acceptors = self.acceptors
   while true do
     local result, err
     if type(self.operation) == "string" then
@@ -161,7 +161,8 @@ function Waiter:wait(client, params, opts)
     end
     attempt = attempt + 1
     local state
-    for _, a in ipairs(self.acceptors) do
+    for i = 1, #acceptors do
+      local a = acceptors[i]
       if a.match(result, err, req) then state = a.state; break end
     end
     if state == "success" then
