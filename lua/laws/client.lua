@@ -143,7 +143,7 @@ function M.new(service, opts)
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
     max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
-    clock_offset = 0,
+    clock_offset = 0, sign_opts = {},
   }, meta)
   return self
 end
@@ -232,34 +232,34 @@ local function response_error(self, res)
 end
 
 local sigv4  -- loaded on first use; .sign looked up per call (specs and tools wrap it)
---- Send one attempt: sign with the current clock offset, send, parse.
--- `req` { method, url, headers, body } is the call's own, made once per call; only its
--- amz-sdk-request header changes between attempts. The signer returns a new table (with
--- its own headers table), so what one attempt sent is never changed by the next.
--- Client fields that may be nil are read with rawget: a nil field goes through __index.
-local function signed_request(self, req, creds, sdk_request, call_opts)
-  local headers = req.headers
-  headers["amz-sdk-request"] = sdk_request
+--- Sign one attempt with the current clock offset. `req` is the call's own request (made
+-- once per call; the loop sets its amz-sdk-request header per attempt). The signer
+-- answers a new table with its own headers, so what one attempt sent is never changed by
+-- the next; unsigned, a copy is sent for the same reason.
+local function signed_request(self, req, creds)
   local signed
   if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
     sigv4 = sigv4 or require("laws.sigv4")
+    -- one options table per client: sign() runs to its end without yielding
+    local o = self.sign_opts
+    o.service, o.region = self.signing_name, self.region
+    o.time = math.floor(runtime.time() + self.clock_offset)
     local serr
-    signed, serr = sigv4.sign(req, creds,
-      { service = self.signing_name, region = self.region, time = math.floor(runtime.time() + self.clock_offset) })
+    signed, serr = sigv4.sign(req, creds, o)
     if not signed then return nil, serr end
   else
-    local copy = {}
-    for k, v in pairs(headers) do copy[k] = v end
-    signed = { method = req.method, url = req.url, headers = copy, body = req.body }
+    local headers = {}
+    for k, v in pairs(req.headers) do headers[k] = v end
+    signed = { method = req.method, url = req.url, headers = headers, body = req.body }
   end
   -- `signed` is a table of our own (built above or by the signer): it is the request sent
-  signed.timeout = call_opts.timeout or rawget(self, "timeout")
-  signed.connect_timeout = call_opts.connect_timeout or rawget(self, "connect_timeout")
+  signed.timeout, signed.connect_timeout = req.timeout, req.connect_timeout
   return signed
 end
 
-local function attempt(self, op, req, creds, sdk_request, call_opts)
+local function attempt(self, op, req, creds)
   local session = http_session(self)
+  -- client fields that may be nil are read with rawget: a nil field goes through __index
   local ropts = rawget(self, "request_opts")  -- reused while session and limit stay the same
   local limit = rawget(self, "max_in_flight")
   if not ropts or ropts.session ~= session or ropts.max_in_flight ~= limit then
@@ -267,7 +267,7 @@ local function attempt(self, op, req, creds, sdk_request, call_opts)
     self.request_opts = ropts
   end
   -- built (and signed, with the clock of that moment) once a transfer slot is free
-  local res, terr = runtime.send(function() return signed_request(self, req, creds, sdk_request, call_opts) end, ropts)
+  local res, terr = runtime.send(function() return signed_request(self, req, creds) end, ropts)
   if not res then
     if not errors.is(terr) then terr = errors.new{ code = "TransportError", message = tostring(terr), transport = true } end
     return nil, terr
@@ -309,12 +309,16 @@ function Client:call(opname, params, call_opts)
   end
   params = fill_tokens(op, params)
   common.validate(params, op.input, opname)
-  local built = self.proto.build(op, params, self.model.meta)
-  local query, headers = built.query, built.headers
+  local req = self.proto.build(op, params, self.model.meta)
+  local query, headers = req.query, req.headers
   headers["User-Agent"] = self.user_agent
   headers["amz-sdk-invocation-id"] = uuid4()
-  local req = { method = built.method, headers = headers, body = built.body,
-                url = self.endpoint .. built.path .. (#query > 0 and ("?" .. table.concat(query, "&")) or "") }
+  -- build's answer { method, path, query, headers, body } becomes the request to sign and
+  -- send: a url in place of path and query, plus this call's timeouts
+  req.url = self.endpoint .. req.path .. (#query > 0 and ("?" .. table.concat(query, "&")) or "")
+  req.path, req.query = nil, nil
+  req.timeout = call_opts.timeout or rawget(self, "timeout")
+  req.connect_timeout = call_opts.connect_timeout or rawget(self, "connect_timeout")
 
   local per_call = nil  -- nil: the strategy's own settings
   if call_opts.retry or call_opts.on_retry then
@@ -335,7 +339,8 @@ function Client:call(opname, params, call_opts)
       cerr.attempts = rcall.attempt
       return nil, cerr
     end
-    local result, err, res = attempt(self, op, req, creds, rcall:request_header(), call_opts)
+    headers["amz-sdk-request"] = rcall:request_header()
+    local result, err, res = attempt(self, op, req, creds)
     if not err then
       rcall:after_attempt(result, nil)
       return result
