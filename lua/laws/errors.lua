@@ -13,13 +13,15 @@ Error.__name = "laws.error"
 -- message would echo them. A set (each secret once) and the same strings as a list, walked
 -- per redaction. (Lua never removes strings from weak tables, so a weak set would keep
 -- them just as long.)
-local secrets, secret_list = {}, {}
+-- `shortest`: a string shorter than every secret holds none (most header values).
+local secrets, secret_list, shortest = {}, {}, math.huge
 local find = string.find
 
 function M.register_secret(s)
   if type(s) == "string" and #s >= 8 and not secrets[s] then
     secrets[s] = true
     secret_list[#secret_list + 1] = s
+    if #s < shortest then shortest = #s end
   end
 end
 
@@ -41,7 +43,7 @@ end
 M.plain_replace = plain_gsub
 
 local function redact(s)
-  if type(s) ~= "string" then return s end
+  if type(s) ~= "string" or #s < shortest then return s end
   for i = 1, #secret_list do
     local secret = secret_list[i]
     if find(s, secret, 1, true) then s = plain_gsub(s, secret, "<redacted>") end
@@ -73,8 +75,7 @@ function M.new(t)
   if type(headers) == "table" and #secret_list > 0 then
     for k, v in pairs(headers) do
       if type(v) == "string" then
-        local r = redact(v)
-        if r ~= v then headers[k] = r end
+        if #v >= shortest then headers[k] = redact(v) end
       elseif type(v) == "table" then  -- a repeated header: a list of values
         for i, x in ipairs(v) do v[i] = redact(x) end
       end
