@@ -192,7 +192,7 @@ local function fill_tokens(op, params)
   local input = op.input
   if not input then return params end
   local copy
-  local names = tokens_of(input)
+  local names = token_members[input] or tokens_of(input)
   for i = 1, #names do
     local name = names[i]
     if params[name] == nil then
@@ -258,7 +258,8 @@ local function signed_request(self, req, creds)
 end
 
 local function attempt(self, op, req, creds)
-  local session = http_session(self)
+  local session = rawget(self, "session")  -- false: none (nil: not looked for yet)
+  if session == nil then session = http_session(self) else session = session or nil end
   -- client fields that may be nil are read with rawget: a nil field goes through __index
   local ropts = rawget(self, "request_opts")  -- reused while session and limit stay the same
   local limit = rawget(self, "max_in_flight")

@@ -24,7 +24,11 @@ end
 --- signed, details = sign(request, credentials, options)
 -- Raises on misuse (naming the field); returns nil, err only if OpenSSL itself fails.
 function M.sign(request, credentials, options)
-  local signed, details = csign(request, credentials, options, when(options, "laws.sigv4.sign"))
+  -- when() inlined: sign runs once per client attempt
+  if type(options) ~= "table" then error("laws.sigv4.sign: options must be a table", 2) end
+  local t = options.time
+  if t == nil then t = floor(runtime.time()) end
+  local signed, details = csign(request, credentials, options, t)
   if signed == nil then
     return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
   end
