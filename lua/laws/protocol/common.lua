@@ -353,38 +353,69 @@ end
 -- place (members unknown to the model removed, renamed ones moved): a result allocates no
 -- second copy of the answer. `v` must be a fresh decode that nothing else holds.
 local null, object_mt, array_mt = json.null, json.object_mt, json.array_mt
+
+-- The shapes whose decoded value needs work (the rest stand as cjson made them, nulls dropped).
+local DEC_WORK = { structure = true, list = true, map = true, blob = true,
+                   integer = true, long = true, short = true, byte = true }
+local function keeps(shape) return not DEC_WORK[shape.type] or shape.document ~= nil end
+
+-- Per structure shape, once: wire name -> { member name, shape, value kept as decoded }.
+local dec_plans = setmetatable({}, { __mode = "k" })
+local function dec_plan(shape)
+  local plan = dec_plans[shape]
+  if plan then return plan end
+  plan = {}
+  for k, ref in pairs(shape.wire) do plan[k] = { ref.name, ref.shape, keeps(ref.shape) } end
+  dec_plans[shape] = plan
+  return plan
+end
+
 local dec
 dec = function(v, shape)
   if v == null then return nil end
   local t = shape.type
   if type(v) == "table" then
     if t == "structure" and not shape.document then
-      local wire, moves = shape.wire, nil
+      local plan, moves = dec_plan(shape), nil
       for k, val in pairs(v) do
-        local ref = wire[k]
-        if not ref then
+        local m = plan[k]
+        if not m then
           v[k] = nil  -- members unknown to the model are dropped (clearing a field is allowed in pairs)
-        elseif ref.name == k then
-          v[k] = dec(val, ref.shape)
-        else
+        elseif m[1] ~= k then
           -- a member whose wire name differs: moved after the walk (no new keys during pairs)
           v[k] = nil
           moves = moves or {}
-          moves[#moves + 1] = ref
-          moves[#moves + 1] = dec(val, ref.shape)
+          moves[#moves + 1] = m[1]
+          moves[#moves + 1] = dec(val, m[2])
+        elseif m[3] then
+          if val == null then v[k] = nil end
+        else
+          v[k] = dec(val, m[2])
         end
       end
       if moves then
-        for i = 1, #moves, 2 do v[moves[i].name] = moves[i + 1] end
+        for i = 1, #moves, 2 do v[moves[i]] = moves[i + 1] end
       end
       return setmetatable(v, object_mt)
     elseif t == "list" then
       local msh = shape.member.shape
-      for i = 1, #v do v[i] = dec(v[i], msh) end
+      if keeps(msh) then
+        for i = 1, #v do
+          if v[i] == null then v[i] = nil end
+        end
+      else
+        for i = 1, #v do v[i] = dec(v[i], msh) end
+      end
       return setmetatable(v, array_mt)
     elseif t == "map" then
       local vsh = shape.value.shape
-      for k, val in pairs(v) do v[k] = dec(val, vsh) end
+      if keeps(vsh) then
+        for k, val in pairs(v) do
+          if val == null then v[k] = nil end
+        end
+      else
+        for k, val in pairs(v) do v[k] = dec(val, vsh) end
+      end
       return setmetatable(v, object_mt)
     end
     return v
