@@ -139,7 +139,7 @@ check = function(v, shape)
     if type(v) ~= "table" then fail("expected a table (structure " .. shape.name .. "), got " .. type(v)) end
     local set = 0
     local members = shape.members
-    local plan = check_plan(shape)
+    local plan = check_plans[shape] or check_plan(shape)
     local kinds = plan.kinds
     for k, val in pairs(v) do
       local kind = kinds[k]
@@ -273,7 +273,7 @@ enc = function(v, shape, out, n)
     end
     -- the members present, in a stable order
     local first = true
-    local list = members_of(shape)
+    local list = body_members[shape] or members_of(shape)
     for i = 1, #list do
       local m = list[i]
       local val = v[m[1]]
@@ -376,7 +376,7 @@ dec = function(v, shape)
   local t = shape.type
   if type(v) == "table" then
     if t == "structure" and not shape.document then
-      local plan, moves = dec_plan(shape), nil
+      local plan, moves = dec_plans[shape] or dec_plan(shape), nil
       for k, val in pairs(v) do
         local m = plan[k]
         if not m then

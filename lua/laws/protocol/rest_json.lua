@@ -62,7 +62,7 @@ end
 --- Build { method, path, query = { "k=v", ... }, headers, body } for `op` with `params`.
 function M.build(op, params, _meta)
   local input = op.input
-  local plan = plan_of(op)
+  local plan = plans[op] or plan_of(op)
   local query = {}
   local headers  -- made when a member needs it, else at the end with its Content-Type in it
   local fixed = plan.fixed
@@ -207,7 +207,7 @@ function M.parse(op, res)
   else
     result = json.object()
   end
-  local located = located_out(out)
+  local located = located_outs[out] or located_out(out)
   if #located == 0 then return result end
   local headers = res.headers or {}
   for i = 1, #located do
