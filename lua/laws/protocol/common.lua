@@ -237,32 +237,77 @@ end
 --- Shape-directed JSON: structures and maps always become objects, lists arrays,
 -- blobs base64, so an empty Lua table is written as the API expects it.
 
--- Per structure shape, once: its body members in the order they are written (sorted by
--- member name), each { name, '{"key":', ',"key":', shape, is_string }: the key text is ready
--- with what goes before it, so encoding sorts nothing, escapes no key, and writes a string
--- member (the common case) as one piece.
-local body_members = setmetatable({}, { __mode = "k" })
+-- Encoding writes pieces out[n + 1], out[n + 2], ... and returns the last index written.
+local jstring, jplain, jnumber, jencode = json.string, json.plain, json.number, json.encode
+local enc
 
-local function members_of(shape)
-  local list = body_members[shape]
-  if list then return list end
-  list = {}
+-- Per structure shape, once, a Lua function that writes it: function(v, out, n, pre) -> n, its
+-- first piece starting with `pre` (the key or "," before it). Generated from the model, so
+-- each member is read by a constant key and written with its key text ready: a string member
+-- (the common case) as one piece, a structure or list of structures by a direct call with
+-- its key as `pre`, anything else by `enc`. Members sorted by name, absent ones skipped.
+local struct_encoders = setmetatable({}, { __mode = "k" })
+local struct_encoder
+
+local function is_struct(shape) return shape.type == "structure" and not shape.document end
+
+-- Source of the code writing member value `x` (present) of shape `sh` after `sep` and the
+-- JSON text `keytext`; `i` indexes the shapes (S) and linked encoders (E) the generated
+-- function gets.
+local function member_source(sh, keytext, i)
+  local key = ("sep .. %q"):format(keytext)
+  local t = sh.type
+  if t == "string" then
+    return ([[
+    n = n + 1
+    if type(x) == "string" and plain(x) then out[n] = sep .. %q .. x .. '"'
+    else out[n] = %s; n = enc(x, S[%d], out, n) end
+]]):format(keytext .. '"', key, i)
+  elseif is_struct(sh) then
+    return ("    n = (E[%d] or link(%d))(x, out, n, %s)\n"):format(i, i, key)
+  elseif t == "list" and is_struct(sh.member.shape) then
+    return ([[
+    local e = E[%d] or link(%d)
+    n = n + 1
+    out[n] = sep .. %q
+    for j = 1, #x do n = e(x[j], out, n, j > 1 and "," or "") end
+    n = n + 1
+    out[n] = "]"
+]]):format(i, i, keytext .. "[")
+  end
+  return ("    n = n + 1\n    out[n] = %s\n    n = enc(x, S[%d], out, n)\n"):format(key, i)
+end
+
+struct_encoder = function(shape)
+  local S, E = {}, {}
+  local src = { "local enc, plain, type, S, E, link = ...\n",
+                "return function(v, out, n, pre)\n  local sep, x = pre .. '{'\n" }
   local members = shape.members
   for _, name in ipairs(shape.order) do  -- shape.order: member names, sorted
     local ref = members[name]
     if ref.location == nil then
-      local key = json.string(ref.locationName or name) .. ":"
-      list[#list + 1] = { name, "{" .. key, "," .. key, ref.shape, ref.shape.type == "string" }
+      local i = #S + 1
+      local sh = ref.shape
+      S[i] = sh
+      src[#src + 1] = ("  x = v[%q]\n  if x ~= nil then\n"):format(name)
+      src[#src + 1] = member_source(sh, jstring(ref.locationName or name) .. ":", i)
+      src[#src + 1] = "    sep = ','\n  end\n"
     end
   end
-  body_members[shape] = list
-  return list
+  src[#src + 1] = "  n = n + 1\n  out[n] = sep == ',' and '}' or sep .. '}'\n  return n\nend\n"
+  -- E[i]: the encoder of S[i] (a structure, or a list's member structure), linked on first
+  -- use: shapes may refer to themselves
+  local function link(i)
+    local sh = S[i]
+    if sh.type == "list" then sh = sh.member.shape end
+    E[i] = struct_encoders[sh] or struct_encoder(sh)
+    return E[i]
+  end
+  local f = assert(load(table.concat(src), "=(json encoder " .. shape.name .. ")"))(enc, jplain, type, S, E, link)
+  struct_encoders[shape] = f
+  return f
 end
 
-local jstring, jplain, jnumber, jencode = json.string, json.plain, json.number, json.encode
-
--- Writes `v` as the pieces out[n + 1], out[n + 2], ... and returns the last index written.
-local enc
 enc = function(v, shape, out, n)
   local t = shape.type
   if t == "structure" then
@@ -271,26 +316,7 @@ enc = function(v, shape, out, n)
       out[n] = jencode(v)
       return n
     end
-    -- the members present, in a stable order
-    local first = true
-    local list = body_members[shape] or members_of(shape)
-    for i = 1, #list do
-      local m = list[i]
-      local val = v[m[1]]
-      if val ~= nil then
-        n = n + 1
-        local key = first and m[2] or m[3]
-        first = false
-        if m[5] and type(val) == "string" and jplain(val) then
-          out[n] = key .. '"' .. val .. '"'
-        else
-          out[n] = key
-          n = enc(val, m[4], out, n)
-        end
-      end
-    end
-    n = n + 1
-    out[n] = first and "{}" or "}"
+    return (struct_encoders[shape] or struct_encoder(shape))(v, out, n, "")
   elseif t == "list" then
     local msh = shape.member.shape
     n = n + 1
