@@ -366,7 +366,8 @@ local buf = {}
 local concat = table.concat
 
 function M.json_encode(v, shape)
-  local n = enc(v, shape, buf, 0)
+  local f = struct_encoders[shape]  -- the usual case: an input structure seen before
+  local n = f and f(v, buf, 0, "") or enc(v, shape, buf, 0)
   local s = concat(buf, "", 1, n)
   if n > 64 or #s > 4096 then
     for i = 1, n do buf[i] = nil end
