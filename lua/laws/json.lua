@@ -39,10 +39,12 @@ end
 local cjson_encode = cjson.encode
 local core_ok, core = pcall(require, "laws.core")
 local json_plain = core_ok and core.json_plain
+local plain = json_plain or function(s) return not s:find('[%z\1-\31"\\]') end
+--- True when the string `s` is valid JSON string text as it is (needs only quotes).
+M.plain = plain
+
 function M.string(s)
-  if json_plain then
-    if json_plain(s) then return '"' .. s .. '"' end
-  elseif not s:find('[%z\1-\31"\\]') then return '"' .. s .. '"' end
+  if plain(s) then return '"' .. s .. '"' end
   return cjson_encode(s)
 end
 

@@ -21,11 +21,12 @@ end
 local PCT = {}  -- byte -> "%XX", a gsub replacement table (no closure or format per call)
 for i = 0, 255 do PCT[string.char(i)] = string.format("%%%02X", i) end
 local core_ok, core = pcall(require, "laws.core")
-local uri_encode = core_ok and core.uri_encode
-function M.pct(s, keep_slash)
-  if uri_encode then return uri_encode(tostring(s), keep_slash) end
-  return (tostring(s):gsub(keep_slash and "[^%w%-%._~/]" or "[^%w%-%._~]", PCT))
+--- pct for a value known to be a string (the C core's when loaded).
+local uri_encode = core_ok and core.uri_encode or function(s, keep_slash)
+  return (s:gsub(keep_slash and "[^%w%-%._~/]" or "[^%w%-%._~]", PCT))
 end
+M.uri_encode = uri_encode
+function M.pct(s, keep_slash) return uri_encode(tostring(s), keep_slash) end
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local B64INV = {}
@@ -97,11 +98,38 @@ end
 
 local check
 
-local function check_in(v, shape, key)
+-- What a member's value is checked against, by the kind of its shape: the scalars whose check
+-- is only their Lua type get that type name (tested inline, no call), a jsonvalue member is
+-- "any", every other shape is "nested" (checked by `check`, with its key on the path).
+local SIMPLE = { string = "string", blob = "string", boolean = "boolean", double = "number", float = "number" }
+local function kind_of(ref)
+  if ref.jsonvalue ~= nil then return "any" end
+  return SIMPLE[ref.shape.type] or "nested"
+end
+
+-- Per structure shape, once: each member's kind (above), and the required members as a list,
+-- in the order `pairs(shape.required)` walks them (so the first missing one named is the same).
+local check_plans = setmetatable({}, { __mode = "k" })
+local function check_plan(shape)
+  local plan = check_plans[shape]
+  if plan then return plan end
+  local kinds, required = {}, {}
+  for name, ref in pairs(shape.members) do kinds[name] = kind_of(ref) end
+  for name in pairs(shape.required) do required[#required + 1] = name end
+  plan = { kinds = kinds, required = required }
+  check_plans[shape] = plan
+  return plan
+end
+
+-- Per list shape, once: its member's kind.
+local list_kinds = setmetatable({}, { __mode = "k" })
+
+-- A value failed its inline type test: check it by its shape with its key on the path, which
+-- raises the message the shape's own check gives.
+local function fail_in(v, shape, key)
   pdepth = pdepth + 1
   pstack[pdepth] = key
   check(v, shape)
-  pdepth = pdepth - 1
 end
 
 check = function(v, shape)
@@ -111,42 +139,76 @@ check = function(v, shape)
     if type(v) ~= "table" then fail("expected a table (structure " .. shape.name .. "), got " .. type(v)) end
     local set = 0
     local members = shape.members
+    local plan = check_plans[shape] or check_plan(shape)
+    local kinds = plan.kinds
     for k, val in pairs(v) do
-      local ref = members[k]
-      if not ref then
+      local kind = kinds[k]
+      if kind == "nested" then
+        pdepth = pdepth + 1
+        pstack[pdepth] = k
+        check(val, members[k].shape)
+        pdepth = pdepth - 1
+      elseif kind == nil then
         local hint = model.closest(tostring(k), shape.order, 2)
         fail("unknown parameter '" .. tostring(k) .. "'" ..
           (#hint > 0 and (" (did you mean " .. table.concat(hint, " or ") .. "?)") or ""))
-      end
-      if ref.jsonvalue == nil then
-        local st = ref.shape.type
-        -- scalars checked inline: most members are strings
-        if st == "string" then
-          if type(val) ~= "string" then check_in(val, ref.shape, k) end
-        else
-          check_in(val, ref.shape, k)
-        end
+      elseif kind ~= "any" and type(val) ~= kind then
+        fail_in(val, members[k].shape, k)
       end
       set = set + 1
     end
-    for name in pairs(shape.required) do
+    local required = plan.required
+    for i = 1, #required do
+      local name = required[i]
       if v[name] == nil then fail("missing required parameter '" .. name .. "'") end
     end
     if shape.union and set ~= 1 then fail("a union takes exactly one member, got " .. set) end
   elseif t == "list" then
     if type(v) ~= "table" then fail("expected a list, got " .. type(v)) end
     local n = #v
-    for k in pairs(v) do
-      if not is_int(k) or k < 1 or k > n then fail("expected a list, got a table with key " .. tostring(k)) end
+    -- Keys exactly 1..n: n keys in all and none of 1..n missing (no call per key). Only a
+    -- table that fails this walks its keys again, for the message naming the first bad one.
+    local count = 0
+    for _ in pairs(v) do count = count + 1 end
+    local whole = count == n
+    if whole then
+      for i = 1, n do
+        if v[i] == nil then whole = false; break end
+      end
+    end
+    if not whole then
+      for k in pairs(v) do
+        if not is_int(k) or k < 1 or k > n then fail("expected a list, got a table with key " .. tostring(k)) end
+      end
     end
     local msh = shape.member.shape
-    for i = 1, n do check_in(v[i], msh, i) end
+    local kind = list_kinds[shape]
+    if not kind then
+      kind = kind_of(shape.member)
+      list_kinds[shape] = kind
+    end
+    if kind == "nested" or kind == "any" then
+      for i = 1, n do
+        pdepth = pdepth + 1
+        pstack[pdepth] = i
+        check(v[i], msh)
+        pdepth = pdepth - 1
+      end
+    else
+      for i = 1, n do
+        local item = v[i]
+        if type(item) ~= kind then fail_in(item, msh, i) end
+      end
+    end
   elseif t == "map" then
     if type(v) ~= "table" then fail("expected a table (map), got " .. type(v)) end
     local vsh = shape.value.shape
     for k, val in pairs(v) do
       if type(k) ~= "string" then fail("map keys must be strings, got " .. type(k)) end
-      check_in(val, vsh, { k })
+      pdepth = pdepth + 1
+      pstack[pdepth] = { k }
+      check(val, vsh)
+      pdepth = pdepth - 1
     end
   elseif t == "string" then
     if type(v) ~= "string" then fail("expected a string, got " .. type(v)) end
@@ -175,82 +237,142 @@ end
 --- Shape-directed JSON: structures and maps always become objects, lists arrays,
 -- blobs base64, so an empty Lua table is written as the API expects it.
 
--- Per structure shape, once: its body members in the order they are written (sorted by
--- member name) with the JSON key text ready, so encoding sorts nothing and escapes no key.
-local body_members = setmetatable({}, { __mode = "k" })
+-- Encoding writes pieces out[n + 1], out[n + 2], ... and returns the last index written.
+local jstring, jplain, jnumber, jencode = json.string, json.plain, json.number, json.encode
+local enc
 
-local function members_of(shape)
-  local list = body_members[shape]
-  if list then return list end
-  list = {}
+-- Per structure shape, once, a Lua function that writes it: function(v, out, n, pre) -> n, its
+-- first piece starting with `pre` (the key or "," before it). Generated from the model, so
+-- each member is read by a constant key and written with its key text ready: a string member
+-- (the common case) as one piece, a structure or list of structures by a direct call with
+-- its key as `pre`, anything else by `enc`. Members sorted by name, absent ones skipped.
+local struct_encoders = setmetatable({}, { __mode = "k" })
+local struct_encoder
+
+local function is_struct(shape) return shape.type == "structure" and not shape.document end
+
+-- Source of the code writing member value `x` (present) of shape `sh` after `sep` and the
+-- JSON text `keytext`; `i` indexes the shapes (S) and linked encoders (E) the generated
+-- function gets.
+local function member_source(sh, keytext, i)
+  local key = ("sep .. %q"):format(keytext)
+  local t = sh.type
+  if t == "string" then
+    return ([[
+    n = n + 1
+    if type(x) == "string" and plain(x) then out[n] = sep .. %q .. x .. '"'
+    else out[n] = %s; n = enc(x, S[%d], out, n) end
+]]):format(keytext .. '"', key, i)
+  elseif is_struct(sh) then
+    return ("    n = (E[%d] or link(%d))(x, out, n, %s)\n"):format(i, i, key)
+  elseif t == "list" and is_struct(sh.member.shape) then
+    return ([[
+    local e = E[%d] or link(%d)
+    n = n + 1
+    out[n] = sep .. %q
+    for j = 1, #x do n = e(x[j], out, n, j > 1 and "," or "") end
+    n = n + 1
+    out[n] = "]"
+]]):format(i, i, keytext .. "[")
+  end
+  return ("    n = n + 1\n    out[n] = %s\n    n = enc(x, S[%d], out, n)\n"):format(key, i)
+end
+
+struct_encoder = function(shape)
+  local S, E = {}, {}
+  local src = { "local enc, plain, type, S, E, link = ...\n",
+                "return function(v, out, n, pre)\n  local sep, x = pre .. '{'\n" }
   local members = shape.members
   for _, name in ipairs(shape.order) do  -- shape.order: member names, sorted
     local ref = members[name]
     if ref.location == nil then
-      local key = json.string(ref.locationName or name) .. ":"
-      list[#list + 1] = { name, key, ref.shape, "," .. key }
+      local i = #S + 1
+      local sh = ref.shape
+      S[i] = sh
+      src[#src + 1] = ("  x = v[%q]\n  if x ~= nil then\n"):format(name)
+      src[#src + 1] = member_source(sh, jstring(ref.locationName or name) .. ":", i)
+      src[#src + 1] = "    sep = ','\n  end\n"
     end
   end
-  body_members[shape] = list
-  return list
+  src[#src + 1] = "  n = n + 1\n  out[n] = sep == ',' and '}' or sep .. '}'\n  return n\nend\n"
+  -- E[i]: the encoder of S[i] (a structure, or a list's member structure), linked on first
+  -- use: shapes may refer to themselves
+  local function link(i)
+    local sh = S[i]
+    if sh.type == "list" then sh = sh.member.shape end
+    E[i] = struct_encoders[sh] or struct_encoder(sh)
+    return E[i]
+  end
+  local f = assert(load(table.concat(src), "=(json encoder " .. shape.name .. ")"))(enc, jplain, type, S, E, link)
+  struct_encoders[shape] = f
+  return f
 end
 
-local jstring = json.string
-local function enc(v, shape, out)
+enc = function(v, shape, out, n)
   local t = shape.type
   if t == "structure" then
-    if shape.document then return json.encode_into(v, out, 0) end
-    -- the members present, in a stable order
-    out[#out + 1] = "{"
-    local first = true
-    local list = members_of(shape)
-    for i = 1, #list do
-      local m = list[i]
-      local val = v[m[1]]
-      if val ~= nil then
-        out[#out + 1] = first and m[2] or m[4]
-        first = false
-        local sh = m[3]
-        if type(val) == "string" and sh.type == "string" then
-          out[#out + 1] = jstring(val)  -- the common case, without the dispatch below
-        else
-          enc(val, sh, out)
-        end
-      end
+    if shape.document then
+      n = n + 1
+      out[n] = jencode(v)
+      return n
     end
-    out[#out + 1] = "}"
+    return (struct_encoders[shape] or struct_encoder(shape))(v, out, n, "")
   elseif t == "list" then
-    out[#out + 1] = "["
+    local msh = shape.member.shape
+    n = n + 1
+    out[n] = "["
     for i = 1, #v do
-      if i > 1 then out[#out + 1] = "," end
-      enc(v[i], shape.member.shape, out)
+      if i > 1 then n = n + 1; out[n] = "," end
+      n = enc(v[i], msh, out, n)
     end
-    out[#out + 1] = "]"
+    n = n + 1
+    out[n] = "]"
   elseif t == "map" then
-    out[#out + 1] = "{"
+    n = n + 1
+    out[n] = "{"
     local keys = {}
     for k in pairs(v) do keys[#keys + 1] = k end
     table.sort(keys)
+    local vsh = shape.value.shape
     for i, k in ipairs(keys) do
-      if i > 1 then out[#out + 1] = "," end
-      out[#out + 1] = json.string(k)
-      out[#out + 1] = ":"
-      enc(v[k], shape.value.shape, out)
+      n = n + 1
+      out[n] = (i > 1 and "," or "") .. jstring(k) .. ":"
+      n = enc(v[k], vsh, out, n)
     end
-    out[#out + 1] = "}"
-  elseif t == "blob" then out[#out + 1] = json.string(M.b64(v))
-  elseif t == "timestamp" then
-    local ts = M.timestamp(v, shape.timestampFormat or "unixTimestamp")
-    out[#out + 1] = type(ts) == "number" and json.number(ts) or json.string(ts)
+    n = n + 1
+    out[n] = "}"
   else
-    json.encode_into(v, out, 0)
+    n = n + 1
+    if t == "blob" then out[n] = jstring(M.b64(v))
+    elseif t == "timestamp" then
+      local ts = M.timestamp(v, shape.timestampFormat or "unixTimestamp")
+      out[n] = type(ts) == "number" and jnumber(ts) or jstring(ts)
+    else
+      local tv = type(v)
+      if tv == "string" then out[n] = jstring(v)
+      elseif tv == "boolean" then out[n] = v and "true" or "false"
+      elseif tv == "number" then out[n] = jnumber(v)
+      else out[n] = jencode(v) end
+    end
   end
+  return n
 end
 
+-- The pieces' buffer, reused (no table to grow per call): encoding runs to its end without
+-- yielding and never calls json_encode again, so one buffer serves every call; indexes past
+-- `n` are never read. Cleared only after a big body (clearing costs as much as the reuse
+-- saves): what a small one leaves, at most 64 slots of under 4 KB each, lives until overwritten.
+local buf = {}
+local concat = table.concat
+
 function M.json_encode(v, shape)
-  local out = {}
-  enc(v, shape, out)
-  return table.concat(out)
+  local f = struct_encoders[shape]  -- the usual case: an input structure seen before
+  local n = f and f(v, buf, 0, "") or enc(v, shape, buf, 0)
+  local s = concat(buf, "", 1, n)
+  if n > 64 or #s > 4096 then
+    for i = 1, n do buf[i] = nil end
+  end
+  return s
 end
 
 -- Decoded JSON -> result by shape: nulls dropped, integers as Lua integers, blobs
@@ -258,38 +380,69 @@ end
 -- place (members unknown to the model removed, renamed ones moved): a result allocates no
 -- second copy of the answer. `v` must be a fresh decode that nothing else holds.
 local null, object_mt, array_mt = json.null, json.object_mt, json.array_mt
+
+-- The shapes whose decoded value needs work (the rest stand as cjson made them, nulls dropped).
+local DEC_WORK = { structure = true, list = true, map = true, blob = true,
+                   integer = true, long = true, short = true, byte = true }
+local function keeps(shape) return not DEC_WORK[shape.type] or shape.document ~= nil end
+
+-- Per structure shape, once: wire name -> { member name, shape, value kept as decoded }.
+local dec_plans = setmetatable({}, { __mode = "k" })
+local function dec_plan(shape)
+  local plan = dec_plans[shape]
+  if plan then return plan end
+  plan = {}
+  for k, ref in pairs(shape.wire) do plan[k] = { ref.name, ref.shape, keeps(ref.shape) } end
+  dec_plans[shape] = plan
+  return plan
+end
+
 local dec
 dec = function(v, shape)
   if v == null then return nil end
   local t = shape.type
   if type(v) == "table" then
     if t == "structure" and not shape.document then
-      local wire, moves = shape.wire, nil
+      local plan, moves = dec_plans[shape] or dec_plan(shape), nil
       for k, val in pairs(v) do
-        local ref = wire[k]
-        if not ref then
+        local m = plan[k]
+        if not m then
           v[k] = nil  -- members unknown to the model are dropped (clearing a field is allowed in pairs)
-        elseif ref.name == k then
-          v[k] = dec(val, ref.shape)
-        else
+        elseif m[1] ~= k then
           -- a member whose wire name differs: moved after the walk (no new keys during pairs)
           v[k] = nil
           moves = moves or {}
-          moves[#moves + 1] = ref
-          moves[#moves + 1] = dec(val, ref.shape)
+          moves[#moves + 1] = m[1]
+          moves[#moves + 1] = dec(val, m[2])
+        elseif m[3] then
+          if val == null then v[k] = nil end
+        else
+          v[k] = dec(val, m[2])
         end
       end
       if moves then
-        for i = 1, #moves, 2 do v[moves[i].name] = moves[i + 1] end
+        for i = 1, #moves, 2 do v[moves[i]] = moves[i + 1] end
       end
       return setmetatable(v, object_mt)
     elseif t == "list" then
       local msh = shape.member.shape
-      for i = 1, #v do v[i] = dec(v[i], msh) end
+      if keeps(msh) then
+        for i = 1, #v do
+          if v[i] == null then v[i] = nil end
+        end
+      else
+        for i = 1, #v do v[i] = dec(v[i], msh) end
+      end
       return setmetatable(v, array_mt)
     elseif t == "map" then
       local vsh = shape.value.shape
-      for k, val in pairs(v) do v[k] = dec(val, vsh) end
+      if keeps(vsh) then
+        for k, val in pairs(v) do
+          if val == null then v[k] = nil end
+        end
+      else
+        for k, val in pairs(v) do v[k] = dec(val, vsh) end
+      end
       return setmetatable(v, object_mt)
     end
     return v

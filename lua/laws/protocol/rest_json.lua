@@ -2,6 +2,8 @@
 local json = require "laws.json"
 local c = require "laws.protocol.common"
 
+local uri_encode = c.uri_encode
+
 local M = {}
 
 local function scalar(v, shape, where)
@@ -38,17 +40,21 @@ local function plan_of(op)
       else located[#located + 1] = name end
     end
   end
-  -- segments: literal strings and { label, greedy } tables, in order
-  local segs, pos = {}, 1
+  -- the path as literal text around labels: lits[1] label[1] lits[2] ... label[n] lits[n+1];
+  -- a label is { member name, shape, greedy, is a string } (a label no member fills keeps
+  -- its own name and no shape: the call raises when it comes to it)
+  local lits, labels, pos = {}, {}, 1
   while true do
     local a, b, label, greedy = path_t:find("{([^}+]+)(%+?)}", pos)
     if not a then break end
-    if a > pos then segs[#segs + 1] = path_t:sub(pos, a - 1) end
-    segs[#segs + 1] = { label, greedy == "+" }
+    lits[#lits + 1] = path_t:sub(pos, a - 1)
+    local l = uri_refs[label]
+    local sh = l and l[2].shape
+    labels[#labels + 1] = { l and l[1] or label, sh, greedy == "+", sh and sh.type == "string" }
     pos = b + 1
   end
-  if pos <= #path_t then segs[#segs + 1] = path_t:sub(pos) end
-  plan = { segs = segs, fixed = fixed, uri_refs = uri_refs, located = located, body_names = body_names }
+  lits[#lits + 1] = path_t:sub(pos)
+  plan = { lits = lits, labels = labels, fixed = fixed, located = located, body_names = body_names }
   plans[op] = plan
   return plan
 end
@@ -56,8 +62,9 @@ end
 --- Build { method, path, query = { "k=v", ... }, headers, body } for `op` with `params`.
 function M.build(op, params, _meta)
   local input = op.input
-  local plan = plan_of(op)
-  local query, headers = {}, {}
+  local plan = plans[op] or plan_of(op)
+  local query = {}
+  local headers  -- made when a member needs it, else at the end with its Content-Type in it
   local fixed = plan.fixed
   for i = 1, #fixed do query[i] = fixed[i] end
   local body_members, has_body_members = false, #plan.body_names > 0
@@ -67,6 +74,7 @@ function M.build(op, params, _meta)
       if params[names[i]] ~= nil then body_members = true; break end
     end
     names = plan.located
+    if #names > 0 then headers = {} end
     for i = 1, #names do
       local name = names[i]
       local ref, v = input.members[name], params[name]
@@ -107,25 +115,17 @@ function M.build(op, params, _meta)
       end
     end
   end
-  local segs = plan.segs
-  local path
-  if #segs == 1 and type(segs[1]) == "string" then path = segs[1]
-  else
-    local parts = {}
-    for i = 1, #segs do
-      local seg = segs[i]
-      if type(seg) == "string" then parts[i] = seg
-      else
-        local label = seg[1]
-        local l = plan.uri_refs[label]
-        local v = l and params[l[1]]
-        if v == nil then error("laws.client: " .. op.name .. ": missing required URI parameter '" .. (l and l[1] or label) .. "'", 0) end
-        local str = scalar(v, l[2].shape)
-        if str == "" then error("laws.client: " .. op.name .. ": URI parameter '" .. l[1] .. "' must not be empty", 0) end
-        parts[i] = c.pct(str, seg[2])
-      end
-    end
-    path = table.concat(parts)
+  -- the path: literal text and percent-encoded labels
+  local lits, labels = plan.lits, plan.labels
+  local path = lits[1]
+  for i = 1, #labels do
+    local l = labels[i]
+    local name, sh = l[1], l[2]
+    local v = sh and params[name]
+    if v == nil then error("laws.client: " .. op.name .. ": missing required URI parameter '" .. name .. "'", 0) end
+    local str = l[4] and type(v) == "string" and v or scalar(v, sh)
+    if str == "" then error("laws.client: " .. op.name .. ": URI parameter '" .. name .. "' must not be empty", 0) end
+    path = path .. uri_encode(str, l[3]) .. lits[i + 1]
   end
   local body = ""
   local payload = input and input.payload
@@ -134,6 +134,7 @@ function M.build(op, params, _meta)
     local t = ref.shape.type
     if t == "blob" or t == "string" then
       body = v or ""
+      headers = headers or {}
       if v ~= nil then headers["Content-Type"] = t == "blob" and "application/octet-stream" or "text/plain" end
     else
       body = v ~= nil and c.json_encode(v, ref.shape) or "{}"
@@ -143,7 +144,8 @@ function M.build(op, params, _meta)
   elseif has_body_members then
     body = "{}"  -- as botocore: an input with body members always sends a JSON object
   end
-  if body ~= "" and not headers["Content-Type"] then headers["Content-Type"] = "application/json" end
+  if not headers then headers = body ~= "" and { ["Content-Type"] = "application/json" } or {}
+  elseif body ~= "" and not headers["Content-Type"] then headers["Content-Type"] = "application/json" end
   return { method = op.method, path = path, query = query, headers = headers, body = body }
 end
 
@@ -205,7 +207,7 @@ function M.parse(op, res)
   else
     result = json.object()
   end
-  local located = located_out(out)
+  local located = located_outs[out] or located_out(out)
   if #located == 0 then return result end
   local headers = res.headers or {}
   for i = 1, #located do
