@@ -64,9 +64,12 @@ function M.build(raw, source)
     elseif sh.type == "structure" then
       sh.members, sh.order, sh.wire = {}, {}, {}
     end
-    for _, k in ipairs{ "member", "key", "value" } do
-      if sh[k] then sh[k] = make_ref(shapes, sh[k], k, name .. "." .. k) end
-    end
+    -- three plain statements, not a loop over { "member", "key", "value" }: LuaJIT 2.1.0-beta3's
+    -- compiler (Debian's luajit2) now and then left sh.key/sh.value a plain string with that loop
+    -- (about 1 process in 50-500; never with the JIT off), and validating a map then failed
+    if sh.member then sh.member = make_ref(shapes, sh.member, "member", name .. ".member") end
+    if sh.key then sh.key = make_ref(shapes, sh.key, "key", name .. ".key") end
+    if sh.value then sh.value = make_ref(shapes, sh.value, "value", name .. ".value") end
     if sh.exception or sh.error then
       errs[name] = sh
       if type(sh.error) == "table" and sh.error.code then errs[sh.error.code] = sh end
