@@ -17,6 +17,7 @@ typedef struct {
   int xref;                    /* registry table: transfer id -> lightuserdata xrec* */
   int aref;                    /* registry table: transfer id -> request body (libcurl reads it in place) */
   lua_Integer next_id;
+  laws_buf scratch;            /* a request's header lines (laws_lhttp_checkreq), wiped after setup */
 } lmulti;
 
 typedef struct xrec {
@@ -68,6 +69,7 @@ static int l_close(lua_State *L) {
   u->m = NULL;
   if (u->session != NULL) laws_http_session_free(u->session);
   u->session = NULL;
+  laws_http_buf_free(&u->scratch);
   luaL_unref(L, LUA_REGISTRYINDEX, u->xref);
   luaL_unref(L, LUA_REGISTRYINDEX, u->aref);
   u->xref = u->aref = LUA_NOREF;
@@ -92,12 +94,17 @@ static int l_submit(lua_State *L) {
   xrec *r;
   CURLcode rc;
   int sidx = lua_isnoneornil(L, 3) ? 0 : 3;
-  if (sidx) laws_lhttp_checksession(L, 3);
-  laws_lhttp_checkreq(L, 2, sidx, &req);   /* raises on misuse; pushes a scratch value */
+  laws_lhttp_checkreq(L, 2, sidx, &req, &u->scratch);   /* raises on misuse (or a closed session) */
   r = calloc(1, sizeof *r);
-  if (r == NULL) return luaL_error(L, "laws.multi: out of memory");
+  if (r == NULL) {
+    laws_lhttp_wipereq(&u->scratch);
+    return luaL_error(L, "laws.multi: out of memory");
+  }
   r->req = req;
-  rc = laws_http_xfer_init(&r->x, u->session, &r->req);
+  rc = laws_http_xfer_init(&r->x, u->session, &r->req);  /* copies the header lines */
+  laws_lhttp_wipereq(&u->scratch);
+  r->req.headers = NULL;  /* they pointed into the scratch buffer */
+  r->req.nheaders = 0;
   if (rc == CURLE_OK && laws_multi_add(u->m, r->x.easy) != CURLM_OK) {
     rc = CURLE_FAILED_INIT;
     strcpy(r->x.errbuf, "could not add the transfer to the multi handle");
