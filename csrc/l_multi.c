@@ -24,6 +24,7 @@ typedef struct xrec {
   laws_http_xfer x;            /* first member: CURLINFO_PRIVATE points here */
   laws_http_req req;
   lua_Integer id;
+  int in_multi;                /* added and not yet taken out (done does that itself) */
 } xrec;
 
 static lmulti *check_open(lua_State *L) {
@@ -33,7 +34,9 @@ static lmulti *check_open(lua_State *L) {
 }
 
 static void xrec_free(lmulti *u, xrec *r) {
-  if (r->x.easy != NULL) laws_multi_remove(u->m, r->x.easy);
+  /* only once: libcurl also says OK to removing a handle it no longer has, and
+   * laws_multi_remove would then count the transfer out a second time */
+  if (r->in_multi) laws_multi_remove(u->m, r->x.easy);
   laws_http_xfer_cleanup(&r->x);
   free(r);
 }
@@ -109,6 +112,7 @@ static int l_submit(lua_State *L) {
     rc = CURLE_FAILED_INIT;
     strcpy(r->x.errbuf, "could not add the transfer to the multi handle");
   }
+  r->in_multi = rc == CURLE_OK;
   if (rc != CURLE_OK) {
     laws_http_res res;
     int n;
@@ -182,6 +186,7 @@ static int l_done(lua_State *L) {
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
     if (x == NULL) continue;
     r = (xrec *)x;
+    r->in_multi = 0;  /* laws_multi_done took it out */
     take(L, u, r->id);
     lua_pushinteger(L, r->id);
     laws_http_xfer_result(x, rc, &res);
