@@ -89,6 +89,24 @@ describe("laws.http.request", function()
     assert.are.equal('{"a":1}', e.body)
   end)
 
+  it("sends AWS's X-Amz-*, amz-sdk-* and list headers each on a line of its own, values intact", function()
+    local e = echo{ method = "POST", body = "{}",
+      headers = { ["Content-Type"] = "application/json", ["Authorization"] = "AWS4-HMAC-SHA256 Credential=A/x, Signature=f",
+                  ["User-Agent"] = "laws/0", ["X-Amz-Date"] = "20251126T000000Z", ["x-amz-security-token"] = "tok en",
+                  ["amz-sdk-invocation-id"] = "1f0e", ["Amz-Sdk-Request"] = "attempt=1; max=3",
+                  ["x-list"] = { "a", "b" }, ["X-Empty"] = "", ["X-Spaced"] = "  v  " } }
+    local names, by = wire(e)
+    assert.are.same({ "amz-sdk-invocation-id", "amz-sdk-request", "authorization", "content-length", "content-type",
+                      "host", "user-agent", "x-amz-date", "x-amz-security-token", "x-empty", "x-list", "x-spaced" }, names)
+    assert.are.same({ "20251126T000000Z" }, by["x-amz-date"])
+    assert.are.same({ "tok en" }, by["x-amz-security-token"])
+    assert.are.same({ "attempt=1; max=3" }, by["amz-sdk-request"])
+    assert.are.same({ "a", "b" }, by["x-list"])
+    assert.are.same({ "" }, by["x-empty"])
+    assert.are.same({ "v  " }, by["x-spaced"])  -- as sent (the server drops leading space only)
+    assert.are.equal(13, #e.headers)  -- x-list twice
+  end)
+
   it("adds no Content-Type, Accept or Expect of its own, also for a 2 MB body", function()
     local body = ("x"):rep(2 * 1024 * 1024)
     local e = echo{ method = "PUT", body = body }
