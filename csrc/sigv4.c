@@ -218,6 +218,8 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (r->payload) {
     memcpy(c->payload, r->payload, r->payload_len < 64 ? r->payload_len : 64);
     c->payload[r->payload_len < 64 ? r->payload_len : 64] = '\0';
+  } else if (r->body_len == 0) {  /* GET, DELETE...: the hash of nothing, known */
+    memcpy(c->payload, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 65);
   } else {
     if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->payload);
