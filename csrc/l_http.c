@@ -216,6 +216,7 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req, la
 void laws_lhttp_wipereq(laws_buf *scratch) {
   if (scratch->p != NULL) OPENSSL_cleanse(scratch->p, scratch->len);
   scratch->len = 0;
+  if (scratch->cap > 65536) laws_http_buf_free(scratch); /* one odd request keeps no big block */
 }
 
 /* ---- results ---- */

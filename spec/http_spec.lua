@@ -107,6 +107,20 @@ describe("laws.http.request", function()
     assert.are.equal(13, #e.headers)  -- x-list twice
   end)
 
+  it("sends number values and more than 32 header lines (lists included) intact", function()
+    local headers = { ["X-Num"] = 42, ["X-Float"] = 1.5, ["X-List"] = { "a", "b", "c" } }
+    for i = 1, 40 do headers["X-H" .. i] = "v" .. i end
+    local e = echo{ headers = headers }
+    local _, by = wire(e)
+    assert.are.same({ "42" }, by["x-num"])
+    assert.are.same({ "1.5" }, by["x-float"])
+    assert.are.same({ "a", "b", "c" }, by["x-list"])
+    for i = 1, 40 do assert.are.same({ "v" .. i }, by["x-h" .. i]) end
+    local _, few = wire(echo{ headers = { ["X-Seven"] = 7, ["X-Text"] = "t" } })
+    assert.are.same({ "7" }, few["x-seven"])
+    assert.are.same({ "t" }, few["x-text"])
+  end)
+
   it("adds no Content-Type, Accept or Expect of its own, also for a 2 MB body", function()
     local body = ("x"):rep(2 * 1024 * 1024)
     local e = echo{ method = "PUT", body = body }
