@@ -17,12 +17,14 @@ typedef struct {
   int xref;                    /* registry table: transfer id -> lightuserdata xrec* */
   int aref;                    /* registry table: transfer id -> request body (libcurl reads it in place) */
   lua_Integer next_id;
+  laws_buf scratch;            /* a request's header lines (laws_lhttp_checkreq), wiped after setup */
 } lmulti;
 
 typedef struct xrec {
   laws_http_xfer x;            /* first member: CURLINFO_PRIVATE points here */
   laws_http_req req;
   lua_Integer id;
+  int in_multi;                /* added and not yet taken out (done does that itself) */
 } xrec;
 
 static lmulti *check_open(lua_State *L) {
@@ -32,7 +34,9 @@ static lmulti *check_open(lua_State *L) {
 }
 
 static void xrec_free(lmulti *u, xrec *r) {
-  if (r->x.easy != NULL) laws_multi_remove(u->m, r->x.easy);
+  /* only once: libcurl also says OK to removing a handle it no longer has, and
+   * laws_multi_remove would then count the transfer out a second time */
+  if (r->in_multi) laws_multi_remove(u->m, r->x.easy);
   laws_http_xfer_cleanup(&r->x);
   free(r);
 }
@@ -68,6 +72,7 @@ static int l_close(lua_State *L) {
   u->m = NULL;
   if (u->session != NULL) laws_http_session_free(u->session);
   u->session = NULL;
+  laws_http_buf_free(&u->scratch);
   luaL_unref(L, LUA_REGISTRYINDEX, u->xref);
   luaL_unref(L, LUA_REGISTRYINDEX, u->aref);
   u->xref = u->aref = LUA_NOREF;
@@ -92,16 +97,22 @@ static int l_submit(lua_State *L) {
   xrec *r;
   CURLcode rc;
   int sidx = lua_isnoneornil(L, 3) ? 0 : 3;
-  if (sidx) laws_lhttp_checksession(L, 3);
-  laws_lhttp_checkreq(L, 2, sidx, &req);   /* raises on misuse; pushes a scratch value */
+  laws_lhttp_checkreq(L, 2, sidx, &req, &u->scratch);   /* raises on misuse (or a closed session) */
   r = calloc(1, sizeof *r);
-  if (r == NULL) return luaL_error(L, "laws.multi: out of memory");
+  if (r == NULL) {
+    laws_lhttp_wipereq(&u->scratch);
+    return luaL_error(L, "laws.multi: out of memory");
+  }
   r->req = req;
-  rc = laws_http_xfer_init(&r->x, u->session, &r->req);
+  rc = laws_http_xfer_init(&r->x, u->session, &r->req);  /* copies the header lines */
+  laws_lhttp_wipereq(&u->scratch);
+  r->req.headers = NULL;  /* they pointed into the scratch buffer */
+  r->req.nheaders = 0;
   if (rc == CURLE_OK && laws_multi_add(u->m, r->x.easy) != CURLM_OK) {
     rc = CURLE_FAILED_INIT;
     strcpy(r->x.errbuf, "could not add the transfer to the multi handle");
   }
+  r->in_multi = rc == CURLE_OK;
   if (rc != CURLE_OK) {
     laws_http_res res;
     int n;
@@ -175,6 +186,7 @@ static int l_done(lua_State *L) {
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
     if (x == NULL) continue;
     r = (xrec *)x;
+    r->in_multi = 0;  /* laws_multi_done took it out */
     take(L, u, r->id);
     lua_pushinteger(L, r->id);
     laws_http_xfer_result(x, rc, &res);

@@ -58,10 +58,7 @@ static int lower_eqn(const char *a, size_t al, const char *lower, size_t n) {
   return 1;
 }
 
-static int is_tchar(unsigned char ch) { /* RFC 9110 token */
-  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-') return 1;
-  return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
-}
+static int is_tchar(unsigned char ch) { return laws_cclass[ch] & LAWS_C_TCHAR; } /* RFC 9110 token */
 
 /* UTC calendar from epoch seconds (Howard Hinnant's civil_from_days): no locale or TZ lock. */
 static void amz_date(int64_t t, char out[17]) {
@@ -87,14 +84,13 @@ static int check_header(laws_sigv4_ctx *c, const laws_sigv4_header *h, int allow
   for (i = 0; i < h->nlen; i++)
     if (!is_tchar((unsigned char)h->name[i]))
       return fail(c, "request.headers: a header name contains CR, LF, NUL, space or a separator");
-  for (i = 0; i < h->vlen; i++) {
-    unsigned char ch = (unsigned char)h->value[i];
-    if (ch == 0 || ((ch == '\r' || ch == '\n') && !allow_folded)) {
-      snprintf(c->res.error, sizeof c->res.error,
-               "request.headers[\"%.*s\"]: value contains CR, LF or NUL (header injection)",
-               h->nlen > 64 ? 64 : (int)h->nlen, h->name);
-      return LAWS_SIGV4_EINVAL;
-    }
+  /* memchr scans are vectorised: three of them cost less than one compare chain a byte */
+  if (h->vlen > 0 && (memchr(h->value, 0, h->vlen) ||
+      (!allow_folded && (memchr(h->value, '\r', h->vlen) || memchr(h->value, '\n', h->vlen))))) {
+    snprintf(c->res.error, sizeof c->res.error,
+             "request.headers[\"%.*s\"]: value contains CR, LF or NUL (header injection)",
+             h->nlen > 64 ? 64 : (int)h->nlen, h->name);
+    return LAWS_SIGV4_EINVAL;
   }
   return 0;
 }
@@ -222,6 +218,8 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   if (r->payload) {
     memcpy(c->payload, r->payload, r->payload_len < 64 ? r->payload_len : 64);
     c->payload[r->payload_len < 64 ? r->payload_len : 64] = '\0';
+  } else if (r->body_len == 0) {  /* GET, DELETE...: the hash of nothing, known */
+    memcpy(c->payload, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 65);
   } else {
     if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
     laws_hex(d, sizeof d, c->payload);

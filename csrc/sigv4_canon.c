@@ -42,11 +42,24 @@ void laws_buf_free(laws_buf *b) {
   memset(b, 0, sizeof *b);
 }
 
+/* Byte classes (see sigv4_int.h): LAWS_C_UNRESERVED = RFC 3986 unreserved (ALPHA DIGIT - . _ ~),
+ * LAWS_C_TCHAR = RFC 9110 tchar (ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~). One lookup a byte
+ * instead of a chain of range compares: paths, queries and header names go through these. */
+const unsigned char laws_cclass[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x00 */
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x10 */
+  0, 2, 0, 2, 2, 2, 2, 2, 0, 0, 2, 2, 0, 3, 3, 0,  /* 0x20 */
+  3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,  /* 0x30 */
+  0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,  /* 0x40 */
+  3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 2, 3,  /* 0x50 */
+  2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,  /* 0x60 */
+  3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 2, 0, 3, 0,  /* 0x70 */
+  /* 0x80..0xff: none */
+};
+
 static int is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static int is_unreserved(unsigned char c) {
-  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
+static int is_unreserved(unsigned char c) { return laws_cclass[c] & LAWS_C_UNRESERVED; }
 static int hexval(unsigned char c) {
   if (is_digit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

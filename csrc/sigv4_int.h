@@ -36,6 +36,11 @@ const laws_ec_key *laws_keys_ec(laws_sigv4_keys *ks, const laws_sigv4_request *r
 void laws_keys_clear(laws_sigv4_keys *ks); /* frees and wipes every entry */
 int laws_keys_count(const laws_sigv4_keys *ks, int algorithm);
 
+/* Byte classes, laws_cclass[byte] & bit (sigv4_canon.c). */
+#define LAWS_C_UNRESERVED 1u  /* RFC 3986 unreserved */
+#define LAWS_C_TCHAR 2u       /* RFC 9110 token character */
+extern const unsigned char laws_cclass[256];
+
 typedef struct {
   const char *k, *v, *orig; /* orig: the header name as given (sort tie-break) */
   size_t kl, vl, idx;

@@ -89,6 +89,38 @@ describe("laws.http.request", function()
     assert.are.equal('{"a":1}', e.body)
   end)
 
+  it("sends AWS's X-Amz-*, amz-sdk-* and list headers each on a line of its own, values intact", function()
+    local e = echo{ method = "POST", body = "{}",
+      headers = { ["Content-Type"] = "application/json", ["Authorization"] = "AWS4-HMAC-SHA256 Credential=A/x, Signature=f",
+                  ["User-Agent"] = "laws/0", ["X-Amz-Date"] = "20251126T000000Z", ["x-amz-security-token"] = "tok en",
+                  ["amz-sdk-invocation-id"] = "1f0e", ["Amz-Sdk-Request"] = "attempt=1; max=3",
+                  ["x-list"] = { "a", "b" }, ["X-Empty"] = "", ["X-Spaced"] = "  v  " } }
+    local names, by = wire(e)
+    assert.are.same({ "amz-sdk-invocation-id", "amz-sdk-request", "authorization", "content-length", "content-type",
+                      "host", "user-agent", "x-amz-date", "x-amz-security-token", "x-empty", "x-list", "x-spaced" }, names)
+    assert.are.same({ "20251126T000000Z" }, by["x-amz-date"])
+    assert.are.same({ "tok en" }, by["x-amz-security-token"])
+    assert.are.same({ "attempt=1; max=3" }, by["amz-sdk-request"])
+    assert.are.same({ "a", "b" }, by["x-list"])
+    assert.are.same({ "" }, by["x-empty"])
+    assert.are.same({ "v  " }, by["x-spaced"])  -- as sent (the server drops leading space only)
+    assert.are.equal(13, #e.headers)  -- x-list twice
+  end)
+
+  it("sends number values and more than 32 header lines (lists included) intact", function()
+    local headers = { ["X-Num"] = 42, ["X-Float"] = 1.5, ["X-List"] = { "a", "b", "c" } }
+    for i = 1, 40 do headers["X-H" .. i] = "v" .. i end
+    local e = echo{ headers = headers }
+    local _, by = wire(e)
+    assert.are.same({ "42" }, by["x-num"])
+    assert.are.same({ "1.5" }, by["x-float"])
+    assert.are.same({ "a", "b", "c" }, by["x-list"])
+    for i = 1, 40 do assert.are.same({ "v" .. i }, by["x-h" .. i]) end
+    local _, few = wire(echo{ headers = { ["X-Seven"] = 7, ["X-Text"] = "t" } })
+    assert.are.same({ "7" }, few["x-seven"])
+    assert.are.same({ "t" }, few["x-text"])
+  end)
+
   it("adds no Content-Type, Accept or Expect of its own, also for a 2 MB body", function()
     local body = ("x"):rep(2 * 1024 * 1024)
     local e = echo{ method = "PUT", body = body }
