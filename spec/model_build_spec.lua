@@ -13,6 +13,7 @@ describe("laws.model.build", function()
     for _ = 1, 40 do
       for _, svc in ipairs{ "dynamodb", "connectcases", "customer-profiles", "sts" } do
         local mod = model.builtin[svc]
+        package.loaded[mod] = nil  -- a fresh raw table each time, as a new process reads it
         local m = model.build(require(mod), mod)
         for name, sh in pairs(m.shapes) do
           for _, k in ipairs{ "member", "key", "value" } do
