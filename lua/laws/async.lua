@@ -103,17 +103,23 @@ local function task_error(t, e)
                      cause = errors.redact(e) }
 end
 
-local function resumed(t, ok, a, ...)
-  -- blocked (the common case: only block() yields BLOCK, and a task cannot return it)
-  if ok and a == BLOCK then return end
-  if t.status == "done" then return end
-  if coroutine.status(t.co) == "dead" then
-    if ok then finish(t, pack(a, ...))
-    else finish(t, { n = 2, nil, task_error(t, a) }) end
-  else
-    -- a plain coroutine.yield() in task code: give the others a turn, then go on
-    t.status = "ready"
-    push_ready(t, 0)
+-- Every task's coroutine runs body(fn, ...): its results come back packed behind DONE, so
+-- what a resume returns fits resumed()'s fixed parameters (no varargs per task switch).
+local DONE = {}
+local function body(fn, ...) return DONE, pack(fn(...)) end
+
+local function resumed(t, ok, a, b)
+  if ok then
+    if a == BLOCK then return end  -- the common case (only block() yields BLOCK)
+    if t.status == "done" then return end
+    if a == DONE then finish(t, b)
+    else
+      -- a plain coroutine.yield() in task code: give the others a turn, then go on
+      t.status = "ready"
+      push_ready(t, 0)
+    end
+  elseif t.status ~= "done" then
+    finish(t, { n = 2, nil, task_error(t, a) })
   end
 end
 
@@ -173,22 +179,20 @@ local function fire_timers()
 end
 
 local function spawn_in(group, fn, ...)
-  local f = fn
   if type(fn) ~= "function" then
     local mt = getmetatable(fn)
     if not (mt and mt.__call) then error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 3) end
-    f = function(...) return fn(...) end
   end
   -- every field the scheduler and transport use, there from the start: false, never nil,
   -- when unset (no rehash of the task table while it runs)
   local t = setmetatable({ status = "ready", group = group, token = 0, co = false,
     on_cancel = false, timer = false, deadline_timer = false, waiters = false,
     xkey = false, xid = false, xqueued = false }, Task)
-  t.co = coroutine.create(f)
+  t.co = coroutine.create(body)
   group.live = group.live + 1
   live = live + 1
-  local n = select("#", ...)
-  if n <= 2 then push_ready(t, n, ...) else push_ready(t, n, pack(...)) end
+  local n = select("#", ...)  -- the first resume passes body fn, ...
+  if n <= 1 then push_ready(t, n + 1, fn, ...) else push_ready(t, n + 1, pack(fn, ...)) end
   return t
 end
 
