@@ -56,6 +56,9 @@ function M:cancel(e)
   end
 end
 
+-- Remove the heap's top. Bottom-up (Floyd): the hole left at the top sinks to a leaf along
+-- the smaller children (one comparison a level), then the last entry rises from there (it
+-- came from the bottom, so it rarely rises far). Half the comparisons of a plain sift-down.
 local function pop_top(self)
   local n = self.n
   local top = self[1]
@@ -64,21 +67,27 @@ local function pop_top(self)
   n = n - 1
   self.n = n
   if n == 0 then return top end
-  local at, seq = e.at, e.seq
   local i = 1
   while true do
     local l = 2 * i
     if l > n then break end
     local c = self[l]
-    local r = l + 1
-    if r <= n then
-      local rc = self[r]
-      if rc.at < c.at or (rc.at == c.at and rc.seq < c.seq) then c, l = rc, r end
+    if l < n then
+      local rc = self[l + 1]
+      local rat, cat = rc.at, c.at
+      if rat < cat or (rat == cat and rc.seq < c.seq) then c, l = rc, l + 1 end
     end
-    -- stop when e is not after the smaller child
-    if at < c.at or (at == c.at and seq < c.seq) then break end
     self[i] = c
     i = l
+  end
+  local at, seq = e.at, e.seq
+  while i > 1 do
+    local p = floor(i / 2)
+    local pe = self[p]
+    local pat = pe.at
+    if pat < at or (pat == at and pe.seq < seq) then break end
+    self[i] = pe
+    i = p
   end
   self[i] = e
   return top
