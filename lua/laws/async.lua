@@ -14,9 +14,14 @@ local huge, max, min = math.huge, math.max, math.min
 
 local BLOCK = {}        -- yielded by block(): the task waits for wake()
 local timers = Heap.new()
+-- Ready queue: slot k holds ready[4k-3..4k] = task, n, a1, a2: what the task's next resume
+-- passes it (n values: a1 and a2, or when n > 2 a1 = pack(...)). Slots rhead..rtail are live.
+-- Keeping the values here, not in the task, leaves no field toggling between a value and nil
+-- in the task table (each such toggle can cost it a rehash once the GC clears the dead key).
 local ready, rhead, rtail = {}, 1, 0
-local by_co = setmetatable({}, { __mode = "k" })  -- coroutine -> task
+local running           -- the task being resumed (nil between tasks)
 local live = 0          -- tasks not done
+local co_running, co_resume, co_yield = coroutine.running, coroutine.resume, coroutine.yield
 local io                -- laws.async.transport, loaded on first transfer
 
 local Task = {}
@@ -25,15 +30,20 @@ Task.__name = "laws.async.task"
 
 local function now() return runtime.now() end
 
+-- The running task, unless the caller is a coroutine of its own inside that task (that one
+-- blocks as outside any task: yielding it would hand BLOCK to the task's code).
 local function current_task()
-  local co = coroutine.running()
-  return co and by_co[co] or nil
+  local t = running
+  if t and t.co == co_running() then return t end
+  return nil
 end
 M.current = current_task
 
-local function push_ready(t)
-  rtail = rtail + 1
-  ready[rtail] = t
+local function push_ready(t, n, a1, a2)
+  local k = rtail + 1
+  rtail = k
+  k = 4 * k
+  ready[k - 3], ready[k - 2], ready[k - 1], ready[k] = t, n, a1, a2
 end
 
 local function new_group() return { live = 0, waiters = {} } end
@@ -44,18 +54,17 @@ local default_group = new_group()
 local function block(t, on_cancel)
   t.token = t.token + 1
   t.status = "waiting"
-  t.on_cancel = on_cancel
-  return coroutine.yield(BLOCK)
+  t.on_cancel = on_cancel or false
+  return co_yield(BLOCK)
 end
 
-local NOARGS = { n = 0 }  -- shared, never written
-
-local function wake(t, token, ...)
+--- Make `t` ready if it still blocks with `token`; block() then returns n (0 to 2) values:
+-- a1, a2. Fixed arity, no table: it is on every transfer completion.
+local function wake(t, token, n, a1, a2)
   if t.status ~= "waiting" or t.token ~= token then return false end
   t.status = "ready"
-  t.on_cancel = nil
-  t.args = select("#", ...) == 0 and NOARGS or pack(...)
-  push_ready(t)
+  t.on_cancel = false
+  push_ready(t, n, a1, a2)
   return true
 end
 M._block, M._wake = block, wake   -- for laws.async.transport
@@ -63,20 +72,21 @@ M._block, M._wake = block, wake   -- for laws.async.transport
 local function wake_all(list)
   for i = 1, #list do
     local w = list[i]
-    wake(w[1], w[2])
+    wake(w[1], w[2], 0)
   end
 end
 
 local function finish(t, vals)
   t.status = "done"
   t.results = vals
-  t.on_cancel = nil
-  t.args = nil
-  if t.deadline_timer then timers:cancel(t.deadline_timer); t.deadline_timer = nil end
+  t.on_cancel = false
+  if t.deadline_timer then timers:cancel(t.deadline_timer); t.deadline_timer = false end
   live = live - 1
   local waiters = t.waiters
-  t.waiters = nil
-  wake_all(waiters)
+  if waiters then
+    t.waiters = false
+    wake_all(waiters)
+  end
   local g = t.group
   g.live = g.live - 1
   if g.live == 0 then
@@ -93,26 +103,37 @@ local function task_error(t, e)
                      cause = errors.redact(e) }
 end
 
-local function resumed(t, ok, a, ...)
-  if t.status == "done" then return end
-  if coroutine.status(t.co) == "dead" then
-    by_co[t.co] = nil
-    if ok then finish(t, pack(a, ...))
-    else finish(t, { n = 2, nil, task_error(t, a) }) end
-  elseif a ~= BLOCK then
-    -- a plain coroutine.yield() in task code: give the others a turn, then go on
-    t.status = "ready"
-    t.args = NOARGS
-    push_ready(t)
+-- Every task's coroutine runs body(fn, ...): its results come back packed behind DONE, so
+-- what a resume returns fits resumed()'s fixed parameters (no varargs per task switch).
+local DONE = {}
+local function body(fn, ...) return DONE, pack(fn(...)) end
+
+local function resumed(t, ok, a, b)
+  if ok then
+    if a == BLOCK then return end  -- the common case (only block() yields BLOCK)
+    if t.status == "done" then return end
+    if a == DONE then finish(t, b)
+    else
+      -- a plain coroutine.yield() in task code: give the others a turn, then go on
+      t.status = "ready"
+      push_ready(t, 0)
+    end
+  elseif t.status ~= "done" then
+    finish(t, { n = 2, nil, task_error(t, a) })
   end
 end
 
-local function resume(t)
-  local args = t.args
-  t.args = nil
+local function resume(t, n, a1, a2)
+  local co = t.co
   t.status = "running"
-  t.on_cancel = nil  -- whatever it held while ready (a transfer slot) its own code owns now
-  resumed(t, coroutine.resume(t.co, unpack(args, 1, args.n)))
+  t.on_cancel = false  -- whatever it held while ready (a transfer slot) its own code owns now
+  local prev = running
+  running = t
+  if n == 0 then resumed(t, co_resume(co))
+  elseif n == 1 then resumed(t, co_resume(co, a1))
+  elseif n == 2 then resumed(t, co_resume(co, a1, a2))
+  else resumed(t, co_resume(co, unpack(a1, 1, n))) end
+  running = prev
 end
 
 -- Resume the tasks that were ready when called; tasks made ready meanwhile wait a turn,
@@ -123,40 +144,55 @@ local function run_ready(until_t)
   local last = rtail
   local n = 0
   while rhead <= last do
-    local t = ready[rhead]
-    ready[rhead] = nil
+    local k = 4 * rhead
+    local t, na, a1, a2 = ready[k - 3], ready[k - 2], ready[k - 1], ready[k]
+    ready[k - 3], ready[k - 1], ready[k] = nil, nil, nil
     rhead = rhead + 1
     if t.status == "ready" then
-      resume(t)
+      resume(t, na, a1, a2)
       n = n + 1
       if until_t and n % 8 == 0 and now() >= until_t then break end
     end
   end
-  if rhead > rtail then ready, rhead, rtail = {}, 1, 0 end
+  -- Move what is left to the front: the slots stay 1..n (the table's array part, not a
+  -- hash of ever-growing keys). Tasks made ready during the run are moved once at most.
+  local left = rtail - rhead
+  if left >= 0 then
+    local from = 4 * (rhead - 1)
+    if from > 0 then
+      local last4 = 4 * left + 4
+      for i = 1, last4 do ready[i] = ready[from + i] end  -- (LuaJIT has no table.move)
+      for i = last4 + 1, from + last4 do ready[i] = nil end
+    end
+  end
+  rhead, rtail = 1, left + 1
 end
 
 local function fire_timers()
+  if timers.live == 0 then return end  -- no clock read when no timer is set
   local t = now()
   while true do
     local e = timers:pop_due(t)
     if not e then break end
-    if e.fn then e.fn() else wake(e.task, e.token) end
+    if e.fn then e.fn() else wake(e.task, e.token, 0) end
   end
 end
 
 local function spawn_in(group, fn, ...)
-  local f = fn
   if type(fn) ~= "function" then
     local mt = getmetatable(fn)
     if not (mt and mt.__call) then error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 3) end
-    f = function(...) return fn(...) end
   end
-  local t = setmetatable({ status = "ready", group = group, token = 0, waiters = {}, args = pack(...) }, Task)
-  t.co = coroutine.create(f)
-  by_co[t.co] = t
+  -- every field the scheduler and transport use, there from the start: false, never nil,
+  -- when unset (no rehash of the task table while it runs)
+  local t = setmetatable({ status = "ready", group = group, token = 0, co = false,
+    on_cancel = false, timer = false, deadline_timer = false, waiters = false,
+    xkey = false, xid = false, xqueued = false }, Task)
+  t.co = coroutine.create(body)
   group.live = group.live + 1
   live = live + 1
-  push_ready(t)
+  local n = select("#", ...)  -- the first resume passes body fn, ...
+  if n <= 1 then push_ready(t, n + 1, fn, ...) else push_ready(t, n + 1, pack(fn, ...)) end
   return t
 end
 
@@ -181,9 +217,8 @@ function Task:cancel(err)
   err = err or errors.new{ code = "CANCELLED", message = "task cancelled" }
   if self.status == "running" then error(err, 0) end
   local undo = self.on_cancel
-  self.on_cancel = nil
+  self.on_cancel = false
   if undo then undo(self) end
-  by_co[self.co] = nil
   finish(self, { n = 2, nil, err })
   -- Lua 5.4: run the task's pending to-be-closed variables now
   if coroutine.close then coroutine.close(self.co) end
@@ -197,10 +232,10 @@ function Task:set_deadline(seconds)
   if seconds ~= nil and type(seconds) ~= "number" then
     error("bad argument #1 to 'set_deadline' (number expected, got " .. type(seconds) .. ")", 2)
   end
-  if self.deadline_timer then timers:cancel(self.deadline_timer); self.deadline_timer = nil end
+  if self.deadline_timer then timers:cancel(self.deadline_timer); self.deadline_timer = false end
   if seconds and self.status ~= "done" then
     self.deadline_timer = timers:push(now() + seconds, function()
-      self.deadline_timer = nil
+      self.deadline_timer = false
       self:cancel(errors.new{ code = "DEADLINE_EXCEEDED",
                               message = ("task deadline of %.3f s exceeded"):format(seconds) })
     end)
@@ -226,37 +261,43 @@ end
 -- sooner or a task is ready; stops resuming tasks once max_wait has passed (tasks run
 -- until they yield, so a turn can exceed it by one batch of 8 task slices). Returns the
 -- number of tasks not yet done.
+local function turn(max_wait)
+  -- drive() passes huge: no time budget, so no clock read for one
+  local t0 = max_wait < huge and now() or nil
+  local until_t = t0 and t0 + max_wait
+  fire_timers()
+  run_ready(until_t)
+  local wait = 0
+  if rhead > rtail then
+    wait = t0 and max(0, t0 + max_wait - now()) or huge
+    local nt = timers:peek()
+    if nt then wait = min(wait, max(0, nt - now())) end
+  end
+  local pending = io_pending()
+  if wait == huge and not pending then
+    return live  -- nothing can ever happen: the caller (drive) reports the deadlock
+  end
+  if wait > 0 or pending then idle(wait) end
+  fire_timers()
+  run_ready(until_t)
+  return live
+end
+
 function M.step(max_wait)
   if max_wait == nil then max_wait = 0 end
   if type(max_wait) ~= "number" or max_wait ~= max_wait or max_wait < 0 then
     error("bad argument #1 to 'step' (non-negative number expected)", 2)
   end
   if current_task() then error("laws.async.step: called from inside a task", 2) end
-  local t0 = now()
-  local until_t = max_wait < huge and t0 + max_wait or nil
-  fire_timers()
-  run_ready(until_t)
-  local wait = 0
-  if rhead > rtail then
-    wait = max(0, t0 + max_wait - now())
-    local nt = timers:peek()
-    if nt then wait = min(wait, max(0, nt - now())) end
-  end
-  if wait == huge and not io_pending() then
-    return live  -- nothing can ever happen: the caller (drive) reports the deadlock
-  end
-  if wait > 0 or io_pending() then idle(wait) end
-  fire_timers()
-  run_ready(until_t)
-  return live
+  return turn(max_wait)
 end
 
 local function drive(done, what)
   while not done() do
-    if rhead > rtail and not timers:peek() and not io_pending() then
+    if rhead > rtail and timers.live == 0 and not io_pending() then
       error("laws.async: deadlock in " .. what .. ": tasks wait for each other and nothing else is pending", 3)
     end
-    M.step(huge)
+    turn(huge)
   end
 end
 
@@ -269,7 +310,9 @@ function M.wait(t)
     local cur = current_task()
     if cur then
       if cur == t then error("laws.async.wait: a task cannot wait for itself", 2) end
-      t.waiters[#t.waiters + 1] = { cur, cur.token + 1 }
+      local ws = t.waiters
+      if not ws then ws = {}; t.waiters = ws end
+      ws[#ws + 1] = { cur, cur.token + 1 }
       block(cur)
     else
       drive(function() return t.status == "done" end, "wait")
@@ -318,7 +361,7 @@ function M.sleep(s)
   if s ~= s or s <= 0 then s = 0 end
   t.timer = timers:push(now() + s, nil, t, t.token + 1)
   block(t, cancel_timer)
-  t.timer = nil
+  t.timer = false
 end
 
 --- For external event loops: seconds until step() should be called again (0: now), or
@@ -345,7 +388,7 @@ end
 
 --- Number of tasks not done, and transfers in flight / queued.
 function M.stats()
-  local s = { tasks = live, ready = rtail - rhead + 1, timers = timers.live }
+  local s = { tasks = live, ready = rtail - rhead + 1, timers = timers.live }  -- slots
   if io then s.transfers, s.queued = io:counts() end
   return s
 end
@@ -373,7 +416,7 @@ local function event_wait(event, timeout)
   list[#list + 1] = { t, tok }
   local e
   if timeout and timeout < huge then
-    e = timers:push(now() + timeout, function() wake(t, tok, false) end)
+    e = timers:push(now() + timeout, function() wake(t, tok, 1, false) end)
   end
   local r = block(t, function() if e then timers:cancel(e) end end)
   if e then timers:cancel(e) end
@@ -385,7 +428,7 @@ local function event_wake(event)
   local list = event._laws_async_waiters
   if list then
     event._laws_async_waiters = nil
-    for i = 1, #list do wake(list[i][1], list[i][2], true) end
+    for i = 1, #list do wake(list[i][1], list[i][2], 1, true) end
   end
   return M._prev_wake(event)
 end

@@ -25,9 +25,9 @@ require "laws.http"
 local function new(sched)
   return setmetatable({
     sched = sched, multi = core.multi_new(),
-    waiting = {},                                   -- transfer id -> { task, token, key }
+    waiting = {},                                   -- transfer id -> task
     inflight = setmetatable({}, { __mode = "k" }),  -- key -> transfers in flight
-    queues = setmetatable({}, { __mode = "k" }),    -- key -> { head, tail, [i] = entry }
+    queues = setmetatable({}, { __mode = "k" }),    -- key -> { head, tail, [i] = task }
     nactive = 0, nqueued = 0,
   }, T)
 end
@@ -37,19 +37,28 @@ function M.get(sched)
   return inst
 end
 
+-- Per task, while it uses the transport (a task has one request at a time): t.xkey, the key
+-- of its slot; t.xqueued, its block's token while it queues for one; t.xid, its transfer.
+-- The on_cancel functions below are shared: no closure nor entry table per request.
+
+-- on_cancel of a task woken with a slot but not yet run: give the slot back.
+local function return_slot(t) inst:release(t.xkey) end
+
 -- A slot of `key` is free: give it to the first live queued task, or count it back.
+-- Queue entries of tasks cancelled while queued (xqueued cleared) are skipped.
 function T:release(key)
   local q = self.queues[key]
   while q and q.head <= q.tail do
-    local e = q[q.head]
+    local t = q[q.head]
     q[q.head] = nil
     q.head = q.head + 1
-    if not e.dead then
+    local tok = t.xqueued
+    if tok then
+      t.xqueued = false
       self.nqueued = self.nqueued - 1
-      e.dead = true
-      if self.sched._wake(e[1], e[2], true) then
+      if self.sched._wake(t, tok, 1, true) then
         -- the slot is the woken task's now; if it is cancelled before it runs, give it back
-        e[1].on_cancel = function() self:release(key) end
+        t.on_cancel = return_slot
         return
       end
     end
@@ -57,18 +66,25 @@ function T:release(key)
   self.inflight[key] = self.inflight[key] - 1
 end
 
--- on_cancel of a task waiting for its transfer (one function for all: no closure per request):
--- the transfer leaves the multi handle now, its slot goes to the next task.
+-- on_cancel of a queued task: its entry is dead.
+local function cancel_queued(t)
+  if t.xqueued then
+    t.xqueued = false
+    inst.nqueued = inst.nqueued - 1
+  end
+end
+
+-- on_cancel of a task waiting for its transfer: the transfer leaves the multi handle now,
+-- its slot goes to the next task.
 local function cancel_transfer(t)
-  local w = t.transfer
-  t.transfer = nil
-  if not w then return end
-  local self = w[5]
-  if self.waiting[w[4]] ~= w then return end
-  self.multi:cancel(w[4])
-  self.waiting[w[4]] = nil
+  local id = t.xid
+  t.xid = false
+  local self = inst
+  if not id or self.waiting[id] ~= t then return end
+  self.multi:cancel(id)
+  self.waiting[id] = nil
   self.nactive = self.nactive - 1
-  self:release(w[3])
+  self:release(t.xkey)
 end
 
 --- Send req from task t; t yields until the response. Returns res or nil, err.
@@ -82,12 +98,13 @@ function T:request(t, req, opts)
   if n >= limit then
     local q = self.queues[key]
     if not q then q = { head = 1, tail = 0 }; self.queues[key] = q end
-    local e = { t, t.token + 1 }
     q.tail = q.tail + 1
-    q[q.tail] = e
+    q[q.tail] = t
+    t.xqueued = t.token + 1
+    t.xkey = key
     self.nqueued = self.nqueued + 1
     -- woken by release() with the slot already ours
-    sched._block(t, function() if not e.dead then e.dead = true; self.nqueued = self.nqueued - 1 end end)
+    sched._block(t, cancel_queued)
   else
     self.inflight[key] = n + 1
   end
@@ -112,29 +129,29 @@ function T:request(t, req, opts)
     self:release(key)
     return nil, info
   end
-  local w = { t, t.token + 1, key, id, self }
-  self.waiting[id] = w
+  self.waiting[id] = t
   self.nactive = self.nactive + 1
-  t.transfer = w
+  t.xid, t.xkey = id, key
   local r1, r2 = sched._block(t, cancel_transfer)
-  t.transfer = nil
+  t.xid = false
   return r1, r2
 end
 
 --- Wait at most `wait` seconds for transfer events; wake the tasks whose transfer ended.
 function T:poll(wait)
-  local multi = self.multi
+  local multi, wake = self.multi, self.sched._wake
   multi:poll(wait)
   while true do
     local id, res, info = multi:done()
     if not id then break end
-    local w = self.waiting[id]
-    if w then
+    local t = self.waiting[id]
+    if t then
       self.waiting[id] = nil
       self.nactive = self.nactive - 1
-      if res then self.sched._wake(w[1], w[2], res)
-      else self.sched._wake(w[1], w[2], nil, info) end
-      self:release(w[3])
+      -- t blocks on this transfer (it leaves waiting[] when cancelled): its current token
+      if res then wake(t, t.token, 1, res)
+      else wake(t, t.token, 2, nil, info) end
+      self:release(t.xkey)
     end
   end
 end
