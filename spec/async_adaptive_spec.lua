@@ -1,26 +1,24 @@
 -- Issue 7, "works with everything before it": the adaptive mode's rate limiter is one object
 -- per client, shared by every laws.async task that calls through the client, and the waits it
 -- asks for are timers (tasks wait side by side), against the stand-in throttling for real.
-local proc = require "support.proc"
+local servers = require "support.servers"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 local laws = require "laws"
 local core = require "laws.core"
-local json = require "cjson"
 
 describe("laws.async with an adaptive-mode client", function()
   local srv, endpoint
   setup(function()
-    srv = proc.start({ "python3", "spec/support/standin.py" }, { name = "standin" })
-    endpoint = "http://127.0.0.1:" .. srv.port
+    srv = servers.standin{ fresh = true }
+    endpoint = srv.url
   end)
   teardown(function() srv.stop() end)
 
   local function control(method, path, body)
-    local res = assert(require("laws.http").request{ method = method, url = endpoint .. "/_standin" .. path,
-      body = body and json.encode(body) or nil })
-    assert.equal(200, res.status, res.body)
-    return json.decode(res.body)
+    local out, status = srv.control(method, path, body)
+    assert.equal(200, status)
+    return out
   end
 
   it("one CUBIC limiter paces the requests of 10 tasks; its waits overlap as timers", function()

@@ -1,11 +1,10 @@
 -- What tasks share: one credential refresh for all of them (single flight over runtime.wait /
 -- runtime.wake), and one client's retry quota, with retry delays as timers.
-local proc = require "support.proc"
+local servers = require "support.servers"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 local credentials = require "laws.credentials"
 local laws = require "laws"
-local json = require "cjson"
 
 describe("laws.async: shared state across tasks", function()
   it("credential refresh is one fetch for 50 concurrent tasks, the others park", function()
@@ -58,16 +57,15 @@ describe("laws.async: shared state across tasks", function()
   describe("with the stand-in", function()
     local srv, endpoint
     setup(function()
-      srv = proc.start({ "python3", "spec/support/standin.py" }, { name = "standin" })
-      endpoint = "http://127.0.0.1:" .. srv.port
+      srv = servers.standin{ fresh = true }
+      endpoint = srv.url
     end)
     teardown(function() srv.stop() end)
 
     local function control(method, path, body)
-      local res = assert(require("laws.http").request{ method = method, url = endpoint .. "/_standin" .. path,
-        body = body and json.encode(body) or nil })
-      assert.equal(200, res.status, res.body)
-      return json.decode(res.body)
+      local out, status = srv.control(method, path, body)
+      assert.equal(200, status)
+      return out
     end
 
     it("retries of 40 tasks draw on the client's one quota and wait as timers", function()
