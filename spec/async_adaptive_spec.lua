@@ -15,12 +15,6 @@ describe("laws.async with an adaptive-mode client", function()
   end)
   teardown(function() srv.stop() end)
 
-  local function control(method, path, body)
-    local out, status = srv.control(method, path, body)
-    assert.equal(200, status)
-    return out
-  end
-
   it("one CUBIC limiter paces the requests of 10 tasks; its waits overlap as timers", function()
     local real = core.ratelimiter_new(runtime.now())
     local tasks_seen, n_tasks, waits, waited, throttles = {}, 0, 0, 0, 0
@@ -49,7 +43,7 @@ describe("laws.async with an adaptive-mode client", function()
     tasks_seen, n_tasks = {}, 0
     assert.is_true(real:state().measured_rate > 5, "the warm-up was measured")
     -- the next two ListDomains are throttled: the limiter cuts the rate twice (to about half)
-    control("POST", "/faults", { kind = "error", op = "ListDomains", status = 429, code = "ThrottlingException",
+    srv.must("POST", "/faults", { kind = "error", op = "ListDomains", status = 429, code = "ThrottlingException",
       count = 2 })
     local ok, failed = 0, 0
     local t0 = runtime.now()
@@ -63,7 +57,7 @@ describe("laws.async with an adaptive-mode client", function()
       end
     end)
     local wall = runtime.now() - t0
-    control("DELETE", "/faults")
+    srv.must("DELETE", "/faults")
     c:close()
     print(("# wall %.2f waited %.2f waits %d throttles %d"):format(wall, waited, waits, throttles))
     assert.equal(30, ok, failed .. " calls failed")

@@ -62,12 +62,6 @@ describe("laws.async: shared state across tasks", function()
     end)
     teardown(function() srv.stop() end)
 
-    local function control(method, path, body)
-      local out, status = srv.control(method, path, body)
-      assert.equal(200, status)
-      return out
-    end
-
     it("retries of 40 tasks draw on the client's one quota and wait as timers", function()
       local acquired, max_out, out = 0, 0, 0
       local core = require "laws.core"
@@ -85,7 +79,7 @@ describe("laws.async: shared state across tasks", function()
         credentials = { access_key_id = "AKIDSTANDIN", secret_access_key = "standin/secret/KEY+0123456789abcdefghijklmn" },
         retry = { quota = quota } })
       local d = assert(c:CreateDomain{ name = "quota-" .. tostring(os.time()) })
-      control("POST", "/faults", { kind = "error", op = "GetDomain", status = 500, count = 40 })
+      srv.must("POST", "/faults", { kind = "error", op = "GetDomain", status = 500, count = 40 })
       local ok = 0
       local t0 = runtime.now()
       async.run(function()
@@ -113,7 +107,7 @@ describe("laws.async: shared state across tasks", function()
         credentials = { access_key_id = "AKIDSTANDIN", secret_access_key = "standin/secret/KEY+0123456789abcdefghijklmn" },
         retry = { quota = quota } })
       local d = assert(c:CreateDomain{ name = "quota2-" .. tostring(os.time()) })
-      control("POST", "/faults", { kind = "error", op = "GetDomain", status = 500 })  -- every GetDomain fails
+      srv.must("POST", "/faults", { kind = "error", op = "GetDomain", status = 500 })  -- every GetDomain fails
       local exhausted, retried_out = 0, 0
       async.run(function()
         for _ = 1, 30 do
@@ -123,7 +117,7 @@ describe("laws.async: shared state across tasks", function()
           end)
         end
       end)
-      control("DELETE", "/faults")
+      srv.must("DELETE", "/faults")
       -- 10 retries in all were allowed, across the 30 tasks; the rest were refused
       assert.equal(30, exhausted + retried_out)
       assert.is_true(exhausted >= 20, "refused by the quota: " .. exhausted)

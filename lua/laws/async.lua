@@ -433,35 +433,30 @@ local function event_wake(event)
   return M._prev_wake(event)
 end
 
-local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_wake,
-  request = function(req, opts)
+-- runtime.request (req) and runtime.send (build: the transport calls it once the task holds
+-- its slot) inside a task; otherwise M[outside], looked up when called (it is defined below,
+-- once the hooks this install replaces are known).
+local function transfer_hook(outside)
+  return function(req, opts)
     local t = current_task()
     if t then
       io = io or require("laws.async.transport").get(M)
       return io:request(t, req, opts)
     end
-    return M._prev_request(req, opts)
-  end,
-  -- runtime.send: the slot first, then build() (the transport calls it), then the transfer
-  send = function(build, opts)
-    local t = current_task()
-    if t then
-      io = io or require("laws.async.transport").get(M)
-      return io:request(t, build, opts)
-    end
-    return M._prev_send(build, opts)
-  end }
+    return M[outside](req, opts)
+  end
+end
+
+local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_wake,
+  request = transfer_hook("_prev_request"), send = transfer_hook("_prev_send") }
 
 -- Outside a task: what the replaced hooks (or runtime's defaults) did before, unchanged.
 local fallback = runtime.default
 base_sleep = function(s) return (prev.sleep or fallback.sleep)(s) end
 function M._prev_request(req, opts) return (prev.request or fallback.request)(req, opts) end
-function M._prev_send(build, opts)
-  if prev.send then return prev.send(build, opts) end
-  local req, err = build()
-  if not req then return nil, err end
-  return M._prev_request(req, opts)
-end
+-- (the default send builds, then calls runtime.request: this module's hook, which outside a
+-- task is _prev_request)
+function M._prev_send(build, opts) return (prev.send or fallback.send)(build, opts) end
 function M._prev_wait(event, timeout) return (prev.wait or fallback.wait)(event, timeout) end
 function M._prev_wake(event) return (prev.wake or fallback.wake)(event) end
 

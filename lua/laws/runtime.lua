@@ -85,6 +85,10 @@ end
 -- Without a `send` hook: build() now, then request() (whatever hook that has).
 function M.send(build, opts)
   if hooks.send then return hooks.send(build, opts) end
+  return default.send(build, opts)
+end
+
+function default.send(build, opts)
   local req, err = build()
   if not req then return nil, err end
   return M.request(req, opts)

@@ -77,7 +77,8 @@ end
 --- servers.standin{ key = "AKID:SECRET[:TOKEN]" | keys = {...}, lag = seconds | { median =, p95 = },
 ---                  seed = n, region = "us-east-1" | "any", clock_offset = s, fresh = true }
 -- -> { url, port, pid, access_key_id, secret_access_key, session_token, credentials,
---      control(method, path, tbl) -> tbl, status; stats(); reset(); lag(spec); fault(rule) -> id;
+--      control(method, path, tbl) -> tbl, status; must(method, path, tbl) -> tbl (raises unless 200);
+--      stats(); reset(); lag(spec); fault(rule) -> id;
 --      clear_faults(); visibility(id); requests(n); add_key(creds [, expires_in]); stop(); read_log() }
 -- `key`, `keys` and `region` fix the process (a different set starts another one); `lag`,
 -- `seed` and `clock_offset` are applied at run time to the reused process as well.
@@ -103,6 +104,12 @@ function M.standin(opts)
     h.credentials = { access_key_id = h.access_key_id, secret_access_key = h.secret_access_key,
                       session_token = h.session_token }
     function h.control(method, path, tbl) return control(h.url, method, path, tbl) end
+    -- the same, raising unless the stand-in answered 200
+    function h.must(method, path, tbl)
+      local out, status = control(h.url, method, path, tbl)
+      if status ~= 200 then error("control " .. method .. " " .. path .. ": status " .. tostring(status), 2) end
+      return out
+    end
     function h.stats() return (h.control("GET", "/stats")) end
     function h.reset() return (h.control("POST", "/reset", {})) end
     function h.lag(spec) return (h.control("POST", "/lag", spec)) end
