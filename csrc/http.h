@@ -33,6 +33,13 @@ typedef struct laws_http_session laws_http_session;
 laws_http_session *laws_http_session_new(void);   /* NULL when out of memory */
 void laws_http_session_free(laws_http_session *s); /* also frees idle easy handles */
 
+/* Defaults for every request laws makes, on every transport: laws.core exports them as
+ * core.http_limits { connect_timeout, timeout (s), max_body (bytes) } for the Lua transports.
+ * A request's own timeout/connect_timeout/max_body replaces them. */
+#define LAWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define LAWS_HTTP_DEFAULT_TIMEOUT_MS 60000L
+#define LAWS_HTTP_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
+
 typedef struct laws_http_req {
   const char *method;          /* "GET", "POST", ...; NULL means GET */
   const char *url;             /* http:// or https:// only */

@@ -408,6 +408,14 @@ int laws_http_open(lua_State *L) {
   lua_pop(L, 1);
   lua_pushvalue(L, mod);
   luaL_setfuncs_compat(L, funcs);
+  lua_newtable(L);
+  lua_pushnumber(L, LAWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS / 1000.0);
+  lua_setfield(L, -2, "connect_timeout");
+  lua_pushnumber(L, LAWS_HTTP_DEFAULT_TIMEOUT_MS / 1000.0);
+  lua_setfield(L, -2, "timeout");
+  lua_pushinteger(L, (lua_Integer)LAWS_HTTP_DEFAULT_MAX_BODY);
+  lua_setfield(L, -2, "max_body");
+  lua_setfield(L, -2, "http_limits");
   lua_pop(L, 1);
   return 0;
 }
