@@ -362,6 +362,7 @@ function M.sleep(s)
   t.timer = timers:push(now() + s, nil, t, t.token + 1)
   block(t, cancel_timer)
   t.timer = false
+  return true
 end
 
 --- For external event loops: seconds until step() should be called again (0: now), or

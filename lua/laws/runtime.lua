@@ -41,10 +41,11 @@ local default = {}
 M.default = default
 
 function default.sleep(s)
-  if s <= 0 then return end
-  if core.sleep then return core.sleep(s) end
+  if s <= 0 then return true end
+  if core.sleep then core.sleep(s); return true end
   local t = os.time() + math.ceil(s)
   while os.time() < t do end
+  return true
 end
 
 function default.request(req, opts)
@@ -65,7 +66,9 @@ end
 
 function default.wake() end
 
---- Wait `s` seconds. Yields instead of blocking when a scheduler installed a hook.
+--- Wait `s` seconds: true, or nil, err when the wait cannot happen (a cancelled task, an
+-- nginx phase that cannot wait); every loop that sleeps stops with that error.
+-- Yields instead of blocking when a scheduler installed a hook.
 function M.sleep(s)
   if hooks.sleep then return hooks.sleep(s) end
   return default.sleep(s)
