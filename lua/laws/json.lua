@@ -26,7 +26,7 @@ end
 function M.number(n)
   if math.type and math.type(n) == "integer" then return string.format("%d", n) end
   if n ~= n or n == math.huge or n == -math.huge then error("laws.json: cannot encode " .. tostring(n), 0) end
-  if n == math.floor(n) and n > -2^63 and n < 2^63 then return string.format("%d", n) end
+  if n == math.floor(n) and n >= -2^63 and n < 2^63 then return string.format("%d", n) end
   for p = 15, 17 do
     local s = string.format("%." .. p .. "g", n)
     if tonumber(s) == n then return s end

@@ -99,6 +99,19 @@ function M.build(raw, source)
   return m
 end
 
+--- A cache of `make(shape)` per shape (or per operation), for what is worked out once from
+-- the model: answers the cache table and `fill(shape)`, which makes, stores and answers the
+-- value. Hot paths index the table inline, `t[shape] or fill(shape)`, rather than calling a
+-- getter. Weak keys: a model dropped by its last client takes its cached work with it.
+function M.per_shape(make)
+  local t = setmetatable({}, { __mode = "k" })
+  return t, function(shape)
+    local v = make(shape)
+    t[shape] = v
+    return v
+  end
+end
+
 -- Built-in services by SDK id (as the AWS CLI and botocore name them).
 M.builtin = {
   connectcases = "laws.services.connectcases",

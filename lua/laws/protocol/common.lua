@@ -7,7 +7,7 @@ local M = {}
 
 -- Integers without math.type / math.tointeger, which LuaJIT (OpenResty) lacks.
 local function is_int(v)
-  return type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63
+  return type(v) == "number" and v == math.floor(v) and v >= -2^63 and v < 2^63
 end
 M.is_int = is_int
 
@@ -74,33 +74,69 @@ function M.timestamp(v, format)
 end
 
 --- Parameter validation: raises (programmer error) naming the path of the bad value.
--- The path is kept as a stack of keys and only turned into text on failure: a valid call
--- (the common case) builds no strings.
-local pstack, pdepth = {}, 0
+-- The path is kept as a stack of keys (st[1] the operation, st[d] the key of the value at
+-- depth d) and only turned into text on failure: a valid call builds no strings. Each
+-- validation takes a stack of its own from a free-list, so a params table whose metamethods
+-- make another call (even one that yields inside a laws.async task) cannot mix two paths.
 
-local function path_text()
+--- Nesting limit for parameters, in path segments (members, list items, map keys): a
+-- cyclic table is named as such instead of overflowing the Lua stack.
+M.MAX_PARAM_DEPTH = 128
+--- Size limits, in bytes as sent, for one member bound for the URI (a label or a query
+-- parameter, all its items) or for a header: above them a member is refused naming itself,
+-- rather than failing in libcurl (which refuses URLs over 8 MB) or at the server.
+M.MAX_URI_MEMBER = 16384
+M.MAX_HEADER_MEMBER = 16384
+
+--- Raise the validation error for the value at `path` ("Op.member[1].x").
+local function invalid(path, msg)
+  error("laws.client: " .. path .. ": " .. msg, 0)
+end
+M.invalid = invalid
+
+local function path_text(st, d)
   local parts = {}
-  for i = 1, pdepth do
-    local k = pstack[i]
+  for i = 1, d do
+    local k = st[i]
     if i == 1 then parts[1] = k
     elseif type(k) == "number" then parts[i] = "[" .. k .. "]"
     elseif type(k) == "table" then parts[i] = "[" .. string.format("%q", k[1]) .. "]"  -- map key
-    else parts[i] = "." .. k end
+    else parts[i] = "." .. tostring(k) end
   end
   return table.concat(parts)
 end
 
-local function fail(msg)
-  local path = path_text()
-  pdepth = 0
-  error("laws.client: " .. path .. ": " .. msg, 0)
+local function fail(st, d, msg)
+  invalid(path_text(st, d), msg)
+end
+
+-- Past the depth limit at `d`: name the cycle when the path comes back to a table it went
+-- through (walked again from the root: only a failing call pays for it).
+local function too_deep(st, d)
+  local seen, v = {}, st.root
+  for i = 1, d do
+    if i > 1 then
+      local k = st[i]
+      if type(k) == "table" then k = k[1] end
+      v = type(v) == "table" and v[k] or nil
+    end
+    if type(v) ~= "table" then break end
+    local first = seen[v]
+    if first then
+      fail(st, i, "a cyclic table (the same table as " .. path_text(st, first) .. ")")
+    end
+    seen[v] = i
+  end
+  fail(st, d, "parameters nested deeper than " .. M.MAX_PARAM_DEPTH .. " levels")
 end
 
 local check
+local MAX_DEPTH = M.MAX_PARAM_DEPTH
 
 -- What a member's value is checked against, by the kind of its shape: the scalars whose check
 -- is only their Lua type get that type name (tested inline, no call), a jsonvalue member is
 -- "any", every other shape is "nested" (checked by `check`, with its key on the path).
+-- (A number member's inline test also refuses NaN and infinities: x - x ~= 0 for those.)
 local SIMPLE = { string = "string", blob = "string", boolean = "boolean", double = "number", float = "number" }
 local function kind_of(ref)
   if ref.jsonvalue ~= nil then return "any" end
@@ -109,62 +145,59 @@ end
 
 -- Per structure shape, once: each member's kind (above), and the required members as a list,
 -- in the order `pairs(shape.required)` walks them (so the first missing one named is the same).
-local check_plans = setmetatable({}, { __mode = "k" })
-local function check_plan(shape)
-  local plan = check_plans[shape]
-  if plan then return plan end
+local check_plans, check_plan = model.per_shape(function(shape)
   local kinds, required = {}, {}
   for name, ref in pairs(shape.members) do kinds[name] = kind_of(ref) end
   for name in pairs(shape.required) do required[#required + 1] = name end
-  plan = { kinds = kinds, required = required }
-  check_plans[shape] = plan
-  return plan
-end
+  return { kinds = kinds, required = required }
+end)
 
 -- Per list shape, once: its member's kind.
-local list_kinds = setmetatable({}, { __mode = "k" })
+local list_kinds, list_kind = model.per_shape(function(shape) return kind_of(shape.member) end)
 
--- A value failed its inline type test: check it by its shape with its key on the path, which
+-- A value failed its inline test: check it by its shape with its key on the path, which
 -- raises the message the shape's own check gives.
-local function fail_in(v, shape, key)
-  pdepth = pdepth + 1
-  pstack[pdepth] = key
-  check(v, shape)
+local function fail_in(v, shape, st, d, key)
+  st[d + 1] = key
+  check(v, shape, st, d + 1)
 end
 
-check = function(v, shape)
+local function not_finite(v) return v ~= v and "nan" or (v > 0 and "inf" or "-inf") end
+
+-- check(v, shape, st, d): `v` is the value at depth `d` of the path in `st`.
+check = function(v, shape, st, d)
+  if d > MAX_DEPTH then too_deep(st, d) end
   local t = shape.type
   if t == "structure" then
     if shape.document then return end
-    if type(v) ~= "table" then fail("expected a table (structure " .. shape.name .. "), got " .. type(v)) end
+    if type(v) ~= "table" then fail(st, d, "expected a table (structure " .. shape.name .. "), got " .. type(v)) end
     local set = 0
     local members = shape.members
+    -- cached plans are indexed inline, not through a call (bench/25-client.sh)
     local plan = check_plans[shape] or check_plan(shape)
     local kinds = plan.kinds
     for k, val in pairs(v) do
       local kind = kinds[k]
       if kind == "nested" then
-        pdepth = pdepth + 1
-        pstack[pdepth] = k
-        check(val, members[k].shape)
-        pdepth = pdepth - 1
+        st[d + 1] = k
+        check(val, members[k].shape, st, d + 1)
       elseif kind == nil then
         local hint = model.closest(tostring(k), shape.order, 2)
-        fail("unknown parameter '" .. tostring(k) .. "'" ..
+        fail(st, d, "unknown parameter '" .. tostring(k) .. "'" ..
           (#hint > 0 and (" (did you mean " .. table.concat(hint, " or ") .. "?)") or ""))
-      elseif kind ~= "any" and type(val) ~= kind then
-        fail_in(val, members[k].shape, k)
+      elseif kind ~= "any" and (type(val) ~= kind or kind == "number" and val - val ~= 0) then
+        fail_in(val, members[k].shape, st, d, k)
       end
       set = set + 1
     end
     local required = plan.required
     for i = 1, #required do
       local name = required[i]
-      if v[name] == nil then fail("missing required parameter '" .. name .. "'") end
+      if v[name] == nil then fail(st, d, "missing required parameter '" .. name .. "'") end
     end
-    if shape.union and set ~= 1 then fail("a union takes exactly one member, got " .. set) end
+    if shape.union and set ~= 1 then fail(st, d, "a union takes exactly one member, got " .. set) end
   elseif t == "list" then
-    if type(v) ~= "table" then fail("expected a list, got " .. type(v)) end
+    if type(v) ~= "table" then fail(st, d, "expected a list, got " .. type(v)) end
     local n = #v
     -- Keys exactly 1..n: n keys in all and none of 1..n missing (no call per key). Only a
     -- table that fails this walks its keys again, for the message naming the first bad one.
@@ -178,60 +211,65 @@ check = function(v, shape)
     end
     if not whole then
       for k in pairs(v) do
-        if not is_int(k) or k < 1 or k > n then fail("expected a list, got a table with key " .. tostring(k)) end
+        if not is_int(k) or k < 1 or k > n then fail(st, d, "expected a list, got a table with key " .. tostring(k)) end
       end
     end
     local msh = shape.member.shape
-    local kind = list_kinds[shape]
-    if not kind then
-      kind = kind_of(shape.member)
-      list_kinds[shape] = kind
-    end
+    local kind = list_kinds[shape] or list_kind(shape)
     if kind == "nested" or kind == "any" then
       for i = 1, n do
-        pdepth = pdepth + 1
-        pstack[pdepth] = i
-        check(v[i], msh)
-        pdepth = pdepth - 1
+        st[d + 1] = i
+        check(v[i], msh, st, d + 1)
       end
     else
       for i = 1, n do
         local item = v[i]
-        if type(item) ~= kind then fail_in(item, msh, i) end
+        if type(item) ~= kind or kind == "number" and item - item ~= 0 then fail_in(item, msh, st, d, i) end
       end
     end
   elseif t == "map" then
-    if type(v) ~= "table" then fail("expected a table (map), got " .. type(v)) end
+    if type(v) ~= "table" then fail(st, d, "expected a table (map), got " .. type(v)) end
     local vsh = shape.value.shape
     for k, val in pairs(v) do
-      if type(k) ~= "string" then fail("map keys must be strings, got " .. type(k)) end
-      pdepth = pdepth + 1
-      pstack[pdepth] = { k }
-      check(val, vsh)
-      pdepth = pdepth - 1
+      if type(k) ~= "string" then fail(st, d, "map keys must be strings, got " .. type(k)) end
+      st[d + 1] = { k }
+      check(val, vsh, st, d + 1)
     end
   elseif t == "string" then
-    if type(v) ~= "string" then fail("expected a string, got " .. type(v)) end
+    if type(v) ~= "string" then fail(st, d, "expected a string, got " .. type(v)) end
   elseif t == "integer" or t == "long" or t == "short" or t == "byte" then
-    if not is_int(v) then fail("expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
+    if not is_int(v) then fail(st, d, "expected an integer, got " .. (type(v) == "number" and tostring(v) or type(v))) end
   elseif t == "double" or t == "float" then
-    if type(v) ~= "number" then fail("expected a number, got " .. type(v)) end
+    if type(v) ~= "number" then fail(st, d, "expected a number, got " .. type(v)) end
+    if v - v ~= 0 then fail(st, d, "expected a finite number, got " .. not_finite(v)) end
   elseif t == "boolean" then
-    if type(v) ~= "boolean" then fail("expected a boolean, got " .. type(v)) end
+    if type(v) ~= "boolean" then fail(st, d, "expected a boolean, got " .. type(v)) end
   elseif t == "blob" then
-    if type(v) ~= "string" then fail("expected a string (blob), got " .. type(v)) end
+    if type(v) ~= "string" then fail(st, d, "expected a string (blob), got " .. type(v)) end
   elseif t == "timestamp" then
-    if type(v) ~= "number" and type(v) ~= "string" then fail("expected a timestamp (epoch seconds or string), got " .. type(v)) end
+    if type(v) ~= "number" and type(v) ~= "string" then fail(st, d, "expected a timestamp (epoch seconds or string), got " .. type(v)) end
+    if type(v) == "number" and v - v ~= 0 then fail(st, d, "expected a finite timestamp, got " .. not_finite(v)) end
   end
 end
 
+-- Path stacks not in use. A validation that raises drops its stack (the next one makes a
+-- new one); the keys a stack keeps after use are overwritten before they are read again.
+local free_stacks, nfree_stacks = {}, 0
+
 function M.validate(params, shape, opname)
-  if shape then
-    pdepth = 1
-    pstack[1] = opname
-    check(params, shape)
-    pdepth = 0
+  if not shape then return end
+  local st = free_stacks[nfree_stacks]
+  if st then
+    free_stacks[nfree_stacks] = nil
+    nfree_stacks = nfree_stacks - 1
+  else
+    st = {}
   end
+  st[1], st.root = opname, params
+  check(params, shape, st, 1)
+  st.root = nil
+  nfree_stacks = nfree_stacks + 1
+  free_stacks[nfree_stacks] = st
 end
 
 --- Shape-directed JSON: structures and maps always become objects, lists arrays,
@@ -246,8 +284,7 @@ local enc
 -- each member is read by a constant key and written with its key text ready: a string member
 -- (the common case) as one piece, a structure or list of structures by a direct call with
 -- its key as `pre`, anything else by `enc`. Members sorted by name, absent ones skipped.
-local struct_encoders = setmetatable({}, { __mode = "k" })
-local struct_encoder
+local struct_encoders, struct_encoder
 
 local function is_struct(shape) return shape.type == "structure" and not shape.document end
 
@@ -278,7 +315,7 @@ local function member_source(sh, keytext, i)
   return ("    n = n + 1\n    out[n] = %s\n    n = enc(x, S[%d], out, n)\n"):format(key, i)
 end
 
-struct_encoder = function(shape)
+struct_encoders, struct_encoder = model.per_shape(function(shape)
   local S, E = {}, {}
   local src = { "local enc, plain, type, S, E, link = ...\n",
                 "return function(v, out, n, pre)\n  local sep, x = pre .. '{'\n" }
@@ -303,10 +340,8 @@ struct_encoder = function(shape)
     E[i] = struct_encoders[sh] or struct_encoder(sh)
     return E[i]
   end
-  local f = assert(load(table.concat(src), "=(json encoder " .. shape.name .. ")"))(enc, jplain, type, S, E, link)
-  struct_encoders[shape] = f
-  return f
-end
+  return assert(load(table.concat(src), "=(json encoder " .. shape.name .. ")"))(enc, jplain, type, S, E, link)
+end)
 
 enc = function(v, shape, out, n)
   local t = shape.type
@@ -358,20 +393,31 @@ enc = function(v, shape, out, n)
   return n
 end
 
--- The pieces' buffer, reused (no table to grow per call): encoding runs to its end without
--- yielding and never calls json_encode again, so one buffer serves every call; indexes past
+-- The pieces' buffers, reused (no table to grow per call; bench/25-client.sh). A buffer is
+-- taken off a free-list for one encoding and put back after it: a params table whose
+-- metamethods make another call while being encoded (even one that yields inside a
+-- laws.async task) gets a buffer of its own. One that raises drops its buffer. Indexes past
 -- `n` are never read. Cleared only after a big body (clearing costs as much as the reuse
 -- saves): what a small one leaves, at most 64 slots of under 4 KB each, lives until overwritten.
-local buf = {}
+local free_bufs, nfree_bufs = {}, 0
 local concat = table.concat
 
 function M.json_encode(v, shape)
+  local buf = free_bufs[nfree_bufs]
+  if buf then
+    free_bufs[nfree_bufs] = nil
+    nfree_bufs = nfree_bufs - 1
+  else
+    buf = {}
+  end
   local f = struct_encoders[shape]  -- the usual case: an input structure seen before
   local n = f and f(v, buf, 0, "") or enc(v, shape, buf, 0)
   local s = concat(buf, "", 1, n)
   if n > 64 or #s > 4096 then
     for i = 1, n do buf[i] = nil end
   end
+  nfree_bufs = nfree_bufs + 1
+  free_bufs[nfree_bufs] = buf
   return s
 end
 
@@ -387,15 +433,11 @@ local DEC_WORK = { structure = true, list = true, map = true, blob = true,
 local function keeps(shape) return not DEC_WORK[shape.type] or shape.document ~= nil end
 
 -- Per structure shape, once: wire name -> { member name, shape, value kept as decoded }.
-local dec_plans = setmetatable({}, { __mode = "k" })
-local function dec_plan(shape)
-  local plan = dec_plans[shape]
-  if plan then return plan end
-  plan = {}
+local dec_plans, dec_plan = model.per_shape(function(shape)
+  local plan = {}
   for k, ref in pairs(shape.wire) do plan[k] = { ref.name, ref.shape, keeps(ref.shape) } end
-  dec_plans[shape] = plan
   return plan
-end
+end)
 
 local dec
 dec = function(v, shape)
