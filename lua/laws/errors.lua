@@ -10,18 +10,40 @@ Error.__index = Error
 Error.__name = "laws.error"
 
 -- Secrets registered by credential providers; values are blanked wherever an error
--- message would echo them. A set (each secret once) and the same strings as a list, walked
+-- message would echo them. A set (each text once) and the same strings as a list, walked
 -- per redaction. (Lua never removes strings from weak tables, so a weak set would keep
--- them just as long.)
--- `shortest`: a string shorter than every secret holds none (most header values).
+-- them just as long.) Each secret is listed with the forms a server echoes it in: a
+-- presigned URL's canonical request carries the session token percent-encoded (hex in
+-- either case, '/' encoded or not, encoded twice), a form body carries it form-encoded,
+-- and a '+' read back from an unencoded query is a space.
+-- `shortest`: a string shorter than every listed text holds none (most header values).
 local secrets, secret_list, shortest = {}, {}, math.huge
 local find = string.find
 
+local function pct(c) return string.format("%%%02X", c:byte()) end
+
+-- The texts `s` may be echoed as, `s` first.
+local function echoed_forms(s)
+  local enc = s:gsub("[^%w%-%._~]", pct)            -- RFC 3986, '/' encoded
+  local enc_slash = s:gsub("[^%w%-%._~/]", pct)     -- '/' kept (a URI path)
+  local form = s:gsub("[^%w%-%._~ ]", pct):gsub(" ", "+")
+  local forms = { s, enc, enc_slash, form, (s:gsub("%+", " ")), (enc:gsub("%%", "%%25")),
+                  (enc_slash:gsub("%%", "%%25")) }
+  for i = 2, #forms do forms[#forms + 1] = (forms[i]:gsub("%%%x%x", string.lower)) end
+  return forms
+end
+
 function M.register_secret(s)
   if type(s) == "string" and #s >= 8 and not secrets[s] then
-    secrets[s] = true
-    secret_list[#secret_list + 1] = s
-    if #s < shortest then shortest = #s end
+    local forms = echoed_forms(s)
+    for i = 1, #forms do
+      local f = forms[i]
+      if not secrets[f] then
+        secrets[f] = true
+        secret_list[#secret_list + 1] = f
+        if #f < shortest then shortest = #f end
+      end
+    end
   end
 end
 
@@ -52,12 +74,42 @@ local function redact(s)
 end
 M.redact = redact
 
+--- Longest message an error keeps, in bytes (a server may answer a 50 MB error body).
+M.MAX_MESSAGE = 2048
+
+-- `s` (a string) cut to at most MAX_MESSAGE bytes, a marker saying how much was cut
+-- included (so clip(clip(s)) == clip(s)), and redacted. Cut before redacting, so a huge
+-- text is never scanned whole; a secret the cut goes through is dropped from where it
+-- starts, not shown in part.
+local MARKER = "... (message cut: %d of its %d bytes not shown)"
+local MARKER_ROOM = 96  -- the marker with two 20-digit numbers fits
+local function clip(s)
+  local max = M.MAX_MESSAGE
+  if #s <= max then return redact(s) end
+  local head = s:sub(1, max - MARKER_ROOM)
+  for i = 1, #secret_list do
+    local secret = secret_list[i]
+    -- an occurrence running past the cut starts within the last #secret - 1 bytes
+    local first = secret:sub(1, 1)
+    local a = find(head, first, math.max(1, #head - #secret + 2), true)
+    while a do
+      if head:sub(a) == secret:sub(1, #head - a + 1) then
+        head = head:sub(1, a - 1)
+        break
+      end
+      a = find(head, first, a + 1, true)
+    end
+  end
+  return redact(head) .. MARKER:format(#s - #head, #s)
+end
+M.clip = clip
+
 function Error:__tostring()
   local parts = { tostring(self.code or "Error") }
-  if self.message and self.message ~= "" then parts[#parts + 1] = ": " .. redact(tostring(self.message)) end
+  if self.message and self.message ~= "" then parts[#parts + 1] = ": " .. clip(tostring(self.message)) end
   local extra = {}
   if self.status then extra[#extra + 1] = "status " .. tostring(self.status) end
-  if self.request_id then extra[#extra + 1] = "request id " .. redact(tostring(self.request_id)) end
+  if self.request_id then extra[#extra + 1] = "request id " .. clip(tostring(self.request_id)) end
   if self.attempts then extra[#extra + 1] = "attempts " .. tostring(self.attempts) end
   if #extra > 0 then parts[#parts + 1] = " (" .. table.concat(extra, ", ") .. ")" end
   return table.concat(parts)
@@ -67,10 +119,10 @@ end
 function M.new(t)
   assert(type(t) == "table" and type(t.code) == "string", "laws.errors.new: code (string) required")
   local message = t.message
-  if message ~= nil then t.message = redact(type(message) == "string" and message or tostring(message)) end
+  if message ~= nil then t.message = clip(type(message) == "string" and message or tostring(message)) end
   -- a server may echo the request anywhere (request id header, any header): the request id
   -- and the answer's header values are redacted like the message
-  if type(t.request_id) == "string" then t.request_id = redact(t.request_id) end
+  if type(t.request_id) == "string" then t.request_id = clip(t.request_id) end
   local headers = t.headers
   if type(headers) == "table" and #secret_list > 0 then
     for k, v in pairs(headers) do
