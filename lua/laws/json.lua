@@ -14,9 +14,19 @@ M.object_mt = { __name = "laws.json.object" }
 function M.array(t) return setmetatable(t or {}, M.array_mt) end
 function M.object(t) return setmetatable(t or {}, M.object_mt) end
 
+--- Nesting limit of a parsed answer, JSON or XML (laws.xml reads it): deeper is an error
+-- answer, never a raise nor a deep recursion in the code walking the result.
+M.MAX_DEPTH = 512
+
+-- A cjson instance of our own: an application changing cjson's (process-wide) settings,
+-- its depth limit among them, does not change how answers are read.
+local decoder = cjson.new()
+decoder.decode_max_depth(M.MAX_DEPTH)
+local cjson_decode = decoder.decode
+
 --- Decode text; returns value or nil, message (never raises on bad input).
 function M.decode(s)
-  local ok, v = pcall(cjson.decode, s)
+  local ok, v = pcall(cjson_decode, s)
   if not ok then return nil, tostring(v) end
   return v
 end
