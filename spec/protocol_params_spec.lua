@@ -25,8 +25,10 @@ local m = model.build({
       H = { "S", location = "header", locationName = "X-H" },
       HL = { "SL", location = "header", locationName = "X-HL" },
       Meta = { "SM", location = "headers", locationName = "X-Meta-" },
-      L = "Long", D = "Double", F = "Float", T = "Time", DL = "DL",
+      L = "Long", D = "Double", F = "Float", T = "Time", DL = "DL", Doc = "Doc",
+      J = { "S", location = "header", locationName = "X-J", jsonvalue = true },
     }, required = { "Id" } },
+    Doc = { "structure", document = true },
     S = "string", Long = "long", Double = "double", Float = "float", Time = "timestamp",
     SL = { "list", member = "S" }, DL = { "list", member = "Double" },
     SM = { "map", key = "S", value = "S" },
@@ -71,6 +73,26 @@ describe("a parameter table", function()
     for _ = 1, 32 do ok = { M = { x = ok } } end
     assert(ddb:PutItem{ TableName = "t", Item = { k = ok } })
     assert.equal(1, #rec.sent)
+  end)
+end)
+
+describe("a document or JSON-value member", function()
+  it("that contains itself is named as a cycle with its path, not left to the encoder", function()
+    local doc = { list = { 1, 2 } }
+    doc.list[3] = doc
+    assert.matches('laws.client: Put.Doc["list"][3]: a cyclic table (the same table as Put.Doc)',
+      raised(build, { Id = "i", Doc = doc }), 1, true)
+    local j = { a = {} }
+    j.a.b = j
+    assert.matches('laws.client: Put.J["a"]["b"]: a cyclic table (the same table as Put.J)',
+      raised(build, { Id = "i", J = j }), 1, true)
+  end)
+
+  it("names a NaN inside it by path, and takes any other JSON value", function()
+    assert.matches('laws.client: Put.Doc["x"][2]: expected a finite number, got nan',
+      raised(build, { Id = "i", Doc = { x = { 1, 0 / 0 } } }), 1, true)
+    local req = build{ Id = "i", Doc = { x = { 1, "two", true, { y = 3 } } }, J = { k = "v" } }
+    assert.equal('{"Doc":{"x":[1,"two",true,{"y":3}]}}', req.body)
   end)
 end)
 

@@ -164,12 +164,27 @@ end
 
 local function not_finite(v) return v ~= v and "nan" or (v > 0 and "inf" or "-inf") end
 
+-- A document or jsonvalue member holds any JSON value: only its nesting (cycles) and its
+-- numbers are checked, so those are named by path here rather than raised by the encoder.
+local function check_any(v, st, d)
+  local tv = type(v)
+  if tv == "table" then
+    if d > MAX_DEPTH then too_deep(st, d) end
+    for k, x in pairs(v) do
+      st[d + 1] = type(k) == "number" and k or { tostring(k) }
+      check_any(x, st, d + 1)
+    end
+  elseif tv == "number" and v - v ~= 0 then
+    fail(st, d, "expected a finite number, got " .. not_finite(v))
+  end
+end
+
 -- check(v, shape, st, d): `v` is the value at depth `d` of the path in `st`.
 check = function(v, shape, st, d)
   if d > MAX_DEPTH then too_deep(st, d) end
   local t = shape.type
   if t == "structure" then
-    if shape.document then return end
+    if shape.document then return check_any(v, st, d) end
     if type(v) ~= "table" then fail(st, d, "expected a table (structure " .. shape.name .. "), got " .. type(v)) end
     local set = 0
     local members = shape.members
@@ -185,7 +200,10 @@ check = function(v, shape, st, d)
         local hint = model.closest(tostring(k), shape.order, 2)
         fail(st, d, "unknown parameter '" .. tostring(k) .. "'" ..
           (#hint > 0 and (" (did you mean " .. table.concat(hint, " or ") .. "?)") or ""))
-      elseif kind ~= "any" and (type(val) ~= kind or kind == "number" and val - val ~= 0) then
+      elseif kind == "any" then
+        st[d + 1] = k
+        check_any(val, st, d + 1)
+      elseif type(val) ~= kind or kind == "number" and val - val ~= 0 then
         fail_in(val, members[k].shape, st, d, k)
       end
       set = set + 1
