@@ -94,6 +94,13 @@ describe("a document or JSON-value member", function()
     local req = build{ Id = "i", Doc = { x = { 1, "two", true, { y = 3 } } }, J = { k = "v" } }
     assert.equal('{"Doc":{"x":[1,"two",true,{"y":3}]}}', req.body)
   end)
+
+  it("nested as deep as the parameter limit allows is encoded, not refused by the encoder", function()
+    local doc, levels = { leaf = 1 }, common.MAX_PARAM_DEPTH - 3
+    for _ = 2, levels do doc = { d = doc } end
+    local body = build{ Id = "i", Doc = doc }.body
+    assert.equal('{"Doc":' .. string.rep('{"d":', levels - 1) .. '{"leaf":1}' .. string.rep("}", levels) , body)
+  end)
 end)
 
 describe("a number parameter", function()

@@ -14,8 +14,9 @@ M.object_mt = { __name = "laws.json.object" }
 function M.array(t) return setmetatable(t or {}, M.array_mt) end
 function M.object(t) return setmetatable(t or {}, M.object_mt) end
 
---- Nesting limit of a parsed answer, JSON or XML (laws.xml reads it): deeper is an error
--- answer, never a raise nor a deep recursion in the code walking the result.
+--- Nesting limit of JSON or XML laws reads (laws.xml reads it) or writes: a deeper answer
+-- is an error answer, never a raise nor a deep recursion in the code walking the result.
+-- Above the parameters' own limit (laws.protocol.common.MAX_PARAM_DEPTH), which names the path.
 M.MAX_DEPTH = 512
 
 -- A cjson instance of our own: an application changing cjson's (process-wide) settings,
@@ -77,7 +78,7 @@ local function enc(v, out, depth)
   elseif tv == "boolean" then out[#out + 1] = v and "true" or "false"
   elseif v == nil or v == cjson.null then out[#out + 1] = "null"
   elseif tv == "table" then
-    if depth > 100 then error("laws.json: nesting too deep (cycle?)", 0) end
+    if depth > M.MAX_DEPTH then error("laws.json: nesting deeper than " .. M.MAX_DEPTH .. " levels (a cycle?)", 0) end
     if is_array(v) then
       out[#out + 1] = "["
       for i = 1, #v do
