@@ -119,7 +119,7 @@ return function(opts)
     error("laws.credentials.profile: option 'profile' must be a string", 2)
   end
   local inner
-  return C.provider("profile", function()
+  return C.provider("profile", function(_, fopts)
     if not inner then
       local name, explicit = config.profile_name(opts)
       local p, err = build(name, opts, {})
@@ -131,6 +131,6 @@ return function(opts)
       end
       inner = p
     end
-    return inner:get()
+    return inner:get(fopts)
   end, opts)
 end

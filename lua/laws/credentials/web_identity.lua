@@ -12,7 +12,7 @@ return function(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("laws.credentials.web_identity: options must be a table", 2) end
   local where = opts.profile and ("web identity for profile " .. opts.profile) or "web_identity"
-  return C.provider("web_identity", function()
+  return C.provider("web_identity", function(_, fopts)
     local file, role, name = opts.token_file, opts.role_arn, opts.role_session_name
     if opts.from_env then
       file = file or util.getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
@@ -36,6 +36,6 @@ return function(opts)
     name = name or ("laws-" .. math.floor(runtime.time() * 1000))
     return sts.call(opts, "AssumeRoleWithWebIdentity", { RoleArn = role, RoleSessionName = name,
       WebIdentityToken = token, DurationSeconds = opts.duration_seconds and tonumber(opts.duration_seconds) },
-      false, where)
+      false, where, fopts)
   end, opts)
 end
