@@ -8,6 +8,7 @@
 -- loaded on first use.
 local errors = require "laws.errors"
 local runtime = require "laws.runtime"
+local date = require "laws.date"
 
 local M = {}
 
@@ -16,37 +17,9 @@ local function trim_id(id)
   return id:sub(1, 4) .. "****" .. id:sub(-4)
 end
 
---- Epoch seconds from an ISO-8601 / RFC 3339 time ("2026-11-26T12:00:00Z", offsets,
--- fractions) or a number; nil when it cannot be read.
-function M.parse_time(v)
-  if type(v) == "number" then return v end
-  if type(v) ~= "string" then return nil end
-  local y, mo, d, h, mi, s, frac, zone =
-    v:match("^%s*(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(%.?%d*)(.-)%s*$")
-  if not y then return tonumber(v) end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  local offset = 0
-  if zone ~= "" and zone ~= "Z" and zone ~= "z" then
-    local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
-    if not sign then return nil end
-    offset = (tonumber(zh) * 3600 + tonumber(zm) * 60) * (sign == "+" and 1 or -1)
-  end
-  -- days from 1970-01-01 in the proleptic Gregorian calendar (no os.time: it is local time)
-  local floor = math.floor   -- no `//`: this file also runs on LuaJIT
-  local yy = mo <= 2 and y - 1 or y
-  local era = floor(yy / 400)
-  local yoe = yy - era * 400
-  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  local t = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - offset
-  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
-  return t
-end
-
-local function iso(t)
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
-end
+--- Epoch seconds from an ISO-8601 / RFC 3339 time or a number; nil when unreadable.
+M.parse_time = date.parse_iso8601
+local iso = date.format_iso8601
 M.format_time = iso
 
 -- Credential values: plain fields (the signer reads them) behind a __tostring that never

@@ -5,6 +5,7 @@
 -- loopback address or the ECS/EKS link-local hosts, as the AWS SDKs require. Each request:
 -- 2 s to connect, 2 s in all, 3 attempts (M.TIMEOUT, M.ATTEMPTS: botocore's figures).
 local C = require "laws.credentials"
+local config = require "laws.config"
 local errors = require "laws.errors"
 local util = require "laws.credentials.util"
 
@@ -42,8 +43,8 @@ local function new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("laws.credentials.container: options must be a table", 2) end
   return C.provider("container", function(_, fopts)
-    local rel = util.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-    local full = util.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    local rel = config.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    local full = config.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     local url
     if rel then
       url = ECS_HOST .. (rel:sub(1, 1) == "/" and rel or "/" .. rel)
@@ -57,8 +58,8 @@ local function new(opts)
       return C.decline("container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set")
     end
     local headers = { Accept = "application/json" }
-    local token_file = util.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-    local token = util.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    local token_file = config.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    local token = config.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
     if token_file then
       local why
       token, why = util.read_file(token_file)

@@ -17,7 +17,7 @@ M.TIMEOUT = 1    -- seconds: connect timeout and whole-attempt timeout of each r
 M.ATTEMPTS = 2
 
 local function setting(env, key, opts)
-  local v = util.getenv(env)
+  local v = config.getenv(env)
   if v then return v end
   local ok, p = pcall(config.profile, opts.profile, opts)
   if ok and p and type(p[key]) == "string" and p[key] ~= "" then return p[key] end
@@ -25,7 +25,7 @@ local function setting(env, key, opts)
 end
 
 function M.disabled()
-  return util.truthy(util.getenv("AWS_EC2_METADATA_DISABLED"))
+  return util.truthy(config.getenv("AWS_EC2_METADATA_DISABLED"))
 end
 
 local Client = {}

@@ -3,7 +3,6 @@
 local C = require "laws.credentials"
 local errors = require "laws.errors"
 local config = require "laws.config"
-local getenv = require("laws.credentials.util").getenv
 local limits = require("laws.core").http_limits
 
 local M = {}
@@ -12,7 +11,7 @@ local M = {}
 -- services block or endpoint_url; nil lets the client pick the regional endpoint.
 function M.endpoint(opts)
   if opts.sts_endpoint then return opts.sts_endpoint end
-  local e = getenv("AWS_ENDPOINT_URL_STS") or getenv("AWS_ENDPOINT_URL")
+  local e = config.getenv("AWS_ENDPOINT_URL_STS") or config.getenv("AWS_ENDPOINT_URL")
   if e then return e end
   local svc = config.service("sts", opts)
   if svc and svc.endpoint_url then return svc.endpoint_url end

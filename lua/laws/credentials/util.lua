@@ -1,4 +1,4 @@
---- Small helpers shared by the credential providers: environment, HTTP with a retry,
+--- Small helpers shared by the credential providers: HTTP with a retry,
 -- JSON bodies. HTTP goes through laws.runtime so it yields under a scheduler.
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
@@ -6,13 +6,6 @@ local limits = require("laws.core").http_limits
 local C = require "laws.credentials"
 
 local M = {}
-
---- os.getenv with "" treated as unset (read at call time: specs and users may change it).
-function M.getenv(k)
-  local v = os.getenv(k)
-  if v == "" then return nil end
-  return v
-end
 
 function M.truthy(v)
   return type(v) == "string" and v:lower() == "true"
