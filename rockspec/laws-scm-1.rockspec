@@ -60,6 +60,7 @@ build = {
     ["laws.credentials.sts"] = "lua/laws/credentials/sts.lua",
     ["laws.credentials.util"] = "lua/laws/credentials/util.lua",
     ["laws.credentials.web_identity"] = "lua/laws/credentials/web_identity.lua",
+    ["laws.date"] = "lua/laws/date.lua",
     ["laws.endpoints"] = "lua/laws/endpoints.lua",
     ["laws.errors"] = "lua/laws/errors.lua",
     ["laws.http"] = "lua/laws/http.lua",

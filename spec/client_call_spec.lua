@@ -15,10 +15,11 @@ local rec
 after_each(function() if rec then rec.restore(); rec = nil end end)
 
 local function with_env(env, fn)
-  local orig = endpoints.getenv
-  endpoints.getenv = function(k) return env[k] end
+  local config = require "laws.config"
+  local orig = config.getenv
+  config.getenv = function(k) return env[k] end
   local ok, err = pcall(fn)
-  endpoints.getenv = orig
+  config.getenv = orig
   if not ok then error(err, 0) end
 end
 
@@ -63,14 +64,11 @@ describe("endpoints", function()
       assert.equal("eu-west-1", endpoints.region{})
     end)
     with_env({ AWS_DEFAULT_REGION = "eu-west-2" }, function() assert.equal("eu-west-2", endpoints.region{}) end)
-    local orig = endpoints.profile_region
-    endpoints.profile_region = function() return nil end
-    with_env({}, function()
+    with_env({}, function()   -- no HOME either: no shared config file to read a region from
       assert.is_nil(endpoints.region{})
       assert.has_error(function() laws.client("sts", { credentials = fake.creds }) end,
         "laws.client: no region (set opts.region, AWS_REGION or AWS_DEFAULT_REGION)")
     end)
-    endpoints.profile_region = orig
   end)
 
   it("takes one table: laws.client{ service = ... } and laws.client{ model = path }", function()

@@ -255,4 +255,68 @@ describe("laws.config", function()
       assert.matches("AWS_EC2_METADATA_DISABLED", err.message)
     end)
   end)
+
+  describe("one source for the environment, region and profile name", function()
+    it("config.getenv is what every part of laws reads the environment through", function()
+      local endpoints = require "laws.endpoints"
+      local credentials = require "laws.credentials"
+      local sts = require "laws.credentials.sts"
+      local vars = { AWS_REGION = "eu-north-1", AWS_ACCESS_KEY_ID = "AKIDONESOURCE",
+                     AWS_SECRET_ACCESS_KEY = "one-source-secret-xxxxxxxx", AWS_PROFILE = "picked",
+                     AWS_ENDPOINT_URL = "http://127.0.0.1:4566", AWS_EC2_METADATA_DISABLED = "true" }
+      local seen = {}
+      local real = config.getenv
+      config.getenv = function(k) seen[k] = true; return vars[k] end
+      local ok, err = pcall(function()
+        assert.equal("eu-north-1", (config.region()))
+        assert.equal("eu-north-1", endpoints.region{})
+        assert.equal("eu-north-1", sts.region{})
+        assert.equal("picked", (config.profile_name()))
+        assert.equal("http://127.0.0.1:4566", endpoints.resolve({ endpointPrefix = "sts" }, "eu-north-1", {}))
+        assert.equal("http://127.0.0.1:4566", sts.endpoint{})
+        assert.equal("AKIDONESOURCE", credentials.env():get().access_key_id)
+        assert.is_nil(credentials.imds():get())   -- AWS_EC2_METADATA_DISABLED, read the same way
+      end)
+      config.getenv = real
+      assert(ok, err)
+      for _, k in ipairs{ "AWS_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+                          "AWS_EC2_METADATA_DISABLED" } do
+        assert.is_true(seen[k], k .. " was not read through config.getenv")
+      end
+    end)
+
+    it("treats an empty variable or option as unset, in config and in endpoints alike", function()
+      local endpoints = require "laws.endpoints"
+      env.AWS_REGION = ""
+      env.AWS_DEFAULT_REGION = "eu-south-1"
+      assert.equal("eu-south-1", (config.region{ region = "" }))
+      assert.equal("eu-south-1", endpoints.region{ region = "" })
+      files("[default]\nregion = from-profile\n")
+      env.AWS_DEFAULT_REGION = nil
+      assert.equal("from-profile", (config.region()))
+      assert.equal("from-profile", endpoints.region{})
+    end)
+  end)
+
+  describe("laws.date (the one civil-date / ISO-8601 conversion)", function()
+    local date = require "laws.date"
+    it("counts days from 1970-01-01, before and after it, across leap days", function()
+      assert.equal(0, date.days_from_civil(1970, 1, 1))
+      assert.equal(-1, date.days_from_civil(1969, 12, 31))
+      assert.equal(11016, date.days_from_civil(2000, 2, 29))
+      assert.equal(-719468, date.days_from_civil(0, 3, 1))
+      assert.equal(-146097 - 719468, date.days_from_civil(-400, 3, 1))
+    end)
+
+    it("is what credentials' parse_time/format_time and the client's HTTP-date reader use", function()
+      local credentials = require "laws.credentials"
+      local skew = require "laws.client_skew"
+      assert.equal(date.parse_iso8601, credentials.parse_time)
+      assert.equal(date.format_iso8601, credentials.format_time)
+      local t = date.parse_iso8601("2026-11-26T11:09:30Z")
+      assert.equal(t, skew.http_date("Thu, 26 Nov 2026 11:09:30 GMT"))
+      assert.equal("2026-11-26T11:09:30Z", date.format_iso8601(t))
+      assert.equal(date.parse_iso8601("1969-07-20T20:17:40Z"), skew.http_date("Sun, 20 Jul 1969 20:17:40 GMT"))
+    end)
+  end)
 end)

@@ -193,11 +193,47 @@ EOF
       assert.equal("ConfigError", err_of("t").code)
     end)
 
-    it("names a missing source profile", function()
+    it("names a missing source profile (a ConfigError)", function()
       config("[profile a]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = gone\n")
       local err = err_of("a")
-      assert.equal("ProfileNotFound", err.code)
+      assert.equal("ConfigError", err.code)
       assert.matches("gone", err.message)
+    end)
+
+    it("stops the chain at a missing source profile instead of using other credentials", function()
+      -- the default profile is not chosen explicitly: once, its typo made it decline
+      config("[default]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = tpyo\n")
+      local other = function()
+        return { access_key_id = "AKIDOTHER", secret_access_key = "other-secret-xxxxxxxx" }
+      end
+      local c, err = credentials.chain{ credentials.profile(), other }:get()
+      assert.is_nil(c, "fell through to the next provider: " .. tostring(c))
+      assert.equal("ConfigError", err.code)
+      assert.matches("tpyo", err.message, 1, true)
+      -- the same in the default chain, with a container endpoint configured after it
+      env.AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://127.0.0.1:9/creds"
+      c, err = credentials.default_chain():get()
+      assert.is_nil(c)
+      assert.equal("ConfigError", err.code, tostring(err and err.message))
+    end)
+
+    it("stops the chain at a missing or broken source profile at any depth", function()
+      config("[default]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = mid\n"
+        .. "[profile mid]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = deep\n"
+        .. "[profile deep]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = missing\n"
+        .. "[profile half]\naws_access_key_id = AKIDHALF\n"
+        .. "[profile uses_half]\nrole_arn = arn:aws:iam::1:role/d\nsource_profile = half\n")
+      local other = function()
+        return { access_key_id = "AKIDOTHER", secret_access_key = "other-secret-xxxxxxxx" }
+      end
+      local c, err = credentials.chain{ credentials.profile(), other }:get()
+      assert.is_nil(c, "fell through to the next provider: " .. tostring(c))
+      assert.equal("ConfigError", err.code)
+      assert.matches("missing", err.message, 1, true)
+      assert.matches("default", err.message, 1, true)
+      err = err_of("uses_half")
+      assert.equal("ConfigError", err.code)
+      assert.matches("half", err.message, 1, true)
     end)
 
     it("fails (does not decline) when credential_source = Environment finds nothing", function()

@@ -396,3 +396,67 @@ describe("nginx with two workers", function()
     assert.is_true(n >= 2, "requests reached both workers")
   end)
 end)
+
+describe("the cosocket transport's limits (nginx, one worker)", function()
+  local ngx_h
+  setup(function() ngx_h = start_nginx(1); current = ngx_h end)
+  teardown(function()
+    if ngx_h then ngx_h.stop(); os.execute("rm -rf " .. q(ngx_h.prefix)) end
+    if upstream then upstream.stop(); upstream = nil end
+  end)
+
+  local function attempt(path, extra)
+    return get_json(ngx_h.port, "/t/attempt?path=" .. path:gsub("[^%w]", function(c)
+      return ("%%%02X"):format(c:byte())
+    end) .. (extra or ""))
+  end
+
+  -- libcurl ends all three at the timeout; a cosocket's own timers restart on every byte
+  for _, case in ipairs{
+    { "a body trickled one byte every 0.5 s", "/trickle?n=100&every=0.5" },
+    { "a head sent one header line every 2 s", "/slowhead?n=30&every=2" },
+    { "an endless run of 100 Continue answers", "/continue?every=0.5" },
+  } do
+    it("bounds the whole attempt by its timeout: " .. case[1], function()
+      local r = attempt(case[2], "&timeout=3")
+      assert.are.equal("OPERATION_TIMEDOUT", r.code, cjson.encode(r))
+      assert.is_true(r.elapsed >= 2.9 and r.elapsed < 3.6, ("ended after %.2f s, not at 3 s"):format(r.elapsed))
+    end)
+  end
+
+  it("takes its default timeouts and body cap from core.http_limits", function()
+    local limits = require("laws.core").http_limits
+    local d = require("laws.transport.cosocket").defaults
+    assert.are.equal(limits.timeout, d.timeout)
+    assert.are.equal(limits.connect_timeout, d.connect_timeout)
+    assert.are.equal(limits.max_body, d.max_body)
+  end)
+
+  it("caps a body read until the connection closes at max_body (ResponseTooLarge)", function()
+    local r = attempt("/big?mb=3&close=1", "&max_body=1048576")
+    assert.are.equal("ResponseTooLarge", r.code, cjson.encode(r))
+    assert.is_false(r.retryable)
+    r = attempt("/big?mb=0.5&close=1", "&max_body=1048576")
+    assert.are.equal(200, r.status, cjson.encode(r))
+    assert.are.equal(512 * 1024, r.len)
+  end)
+
+  it("caps a Content-Length body at max_body (ResponseTooLarge)", function()
+    local r = attempt("/big?mb=3", "&max_body=1048576")
+    assert.are.equal("ResponseTooLarge", r.code, cjson.encode(r))
+    assert.is_false(r.retryable)
+  end)
+
+  it("caps a close-delimited body at core.http_limits.max_body by default", function()
+    local mib = require("laws.core").http_limits.max_body / 1048576
+    local r = attempt(("/big?mb=%g&close=1"):format(mib + 1))
+    assert.are.equal("ResponseTooLarge", r.code, cjson.encode(r))
+  end)
+
+  it("sends the path byte for byte: no dot-segment removal, no re-encoding", function()
+    local path = "/echo/a/./b/../c%2Fd/%7Ee?x=%2F&y=./.."
+    local r = attempt(path)
+    assert.are.equal(200, r.status, cjson.encode(r))
+    assert.are.equal(path, r.target)
+  end)
+end)

@@ -334,7 +334,10 @@ function Client:call(opname, params, call_opts)
     if wait > 0 then runtime.sleep(wait) end
     -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
     local creds, cerr = false, nil
-    if self.credentials and not op.unsigned then creds, cerr = self.credentials:get() end
+    -- the attempt's timeout bounds fetching its credentials too
+    if self.credentials and not op.unsigned then
+      creds, cerr = self.credentials:get(req.timeout and { timeout = req.timeout } or nil)
+    end
     if creds == nil then
       if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
       cerr.attempts = rcall.attempt

@@ -8,16 +8,7 @@ M.THRESHOLD = 300  -- seconds; a signature error counts as skew only beyond this
 
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
 
--- Days since 1970-01-01 of a civil date (H. Hinnant's algorithm), so no local time zone leaks in.
-local function days(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local floor = math.floor  -- no // : this file also runs on LuaJIT
-  local era = floor((y >= 0 and y or y - 399) / 400)
-  local yoe = y - era * 400
-  local doy = floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+local days = require("laws.date").days_from_civil
 
 --- Epoch seconds of an HTTP date ("Thu, 26 Nov 2026 11:09:30 GMT"), or nil.
 function M.http_date(s)

@@ -10,11 +10,16 @@ local errors = require "laws.errors"
 
 local M = {}
 
-local function getenv(k)
+--- The one reader of the environment for laws' settings: os.getenv with "" treated as
+-- unset, read at call time (a long-running process and specs may change it; specs may
+-- also replace this function).
+function M.getenv(k)
   local v = os.getenv(k)
   if v == "" then return nil end
   return v
 end
+
+local function getenv(k) return M.getenv(k) end
 
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 
@@ -230,11 +235,12 @@ function M.service(service_id, opts)
   return type(s) == "table" and s or nil
 end
 
---- Region: option, AWS_REGION, AWS_DEFAULT_REGION, profile, instance metadata.
+--- Region: option, AWS_REGION, AWS_DEFAULT_REGION, profile, instance metadata (not with
+-- opts.imds = false): the order every part of laws uses.
 -- Returns region, source ("option" | "env" | "profile" | "imds") or nil, err.
 function M.region(opts)
   opts = check_opts(opts, "region")
-  if opts.region then return opts.region, "option" end
+  if opts.region and opts.region ~= "" then return opts.region, "option" end
   local r = getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION")
   if r then return r, "env" end
   local v, err = M.get("region", opts)

@@ -8,6 +8,7 @@
 -- loaded on first use.
 local errors = require "laws.errors"
 local runtime = require "laws.runtime"
+local date = require "laws.date"
 
 local M = {}
 
@@ -16,37 +17,9 @@ local function trim_id(id)
   return id:sub(1, 4) .. "****" .. id:sub(-4)
 end
 
---- Epoch seconds from an ISO-8601 / RFC 3339 time ("2026-11-26T12:00:00Z", offsets,
--- fractions) or a number; nil when it cannot be read.
-function M.parse_time(v)
-  if type(v) == "number" then return v end
-  if type(v) ~= "string" then return nil end
-  local y, mo, d, h, mi, s, frac, zone =
-    v:match("^%s*(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(%.?%d*)(.-)%s*$")
-  if not y then return tonumber(v) end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  local offset = 0
-  if zone ~= "" and zone ~= "Z" and zone ~= "z" then
-    local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
-    if not sign then return nil end
-    offset = (tonumber(zh) * 3600 + tonumber(zm) * 60) * (sign == "+" and 1 or -1)
-  end
-  -- days from 1970-01-01 in the proleptic Gregorian calendar (no os.time: it is local time)
-  local floor = math.floor   -- no `//`: this file also runs on LuaJIT
-  local yy = mo <= 2 and y - 1 or y
-  local era = floor(yy / 400)
-  local yoe = yy - era * 400
-  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  local t = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - offset
-  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
-  return t
-end
-
-local function iso(t)
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
-end
+--- Epoch seconds from an ISO-8601 / RFC 3339 time or a number; nil when unreadable.
+M.parse_time = date.parse_iso8601
+local iso = date.format_iso8601
 M.format_time = iso
 
 -- Credential values: plain fields (the signer reads them) behind a __tostring that never
@@ -108,10 +81,40 @@ function Provider:__tostring() return "laws.credentials.provider(" .. tostring(s
 M.DEFAULT_REFRESH_WINDOW = 300   -- seconds before expiration when a refresh starts
 M.RETRY_AFTER_FAILURE = 10       -- while old credentials are valid, wait this long between tries
 M.WAIT_TIMEOUT = 30              -- a waiter takes over a refresh that has not ended by then
+M.WAIT_SLICE = 0.25              -- how often a waiter looks whether the fetching task still lives
 
---- A provider from `fetch(provider) -> creds | nil, err`, with caching, refresh before
--- expiry and a single refresh shared by concurrent callers.
--- opts.refresh_window (s), opts.retry_after_failure (s), opts.cache = false (fetch every time).
+--- The options a fetch function receives from get(opts): { deadline = runtime.now() value }
+-- when opts.timeout (seconds) bounds this get, else nil. Nested providers pass them on.
+function M.fetch_opts(opts)
+  if opts == nil then return nil end
+  if type(opts) ~= "table" then error("laws.credentials: get options must be a table", 3) end
+  if opts.deadline ~= nil then return opts end
+  local t = opts.timeout
+  if t == nil then return nil end
+  if type(t) ~= "number" or t ~= t or t < 0 then
+    error("laws.credentials: option 'timeout' must be a number >= 0", 3)
+  end
+  return { deadline = runtime.now() + t }
+end
+
+--- Seconds left before the deadline of fetch options (never below 0), or nil: no deadline.
+function M.time_left(fopts)
+  local d = fopts and fopts.deadline
+  if not d then return nil end
+  local left = d - runtime.now()
+  return left > 0 and left or 0
+end
+
+--- A timeout error for a fetch whose deadline passed (the transport's code for the same).
+function M.timed_out(provider, what)
+  return nil, errors.new{ code = "OPERATION_TIMEDOUT", provider = provider, transport = true,
+                          retryable = true, message = provider .. ": " .. what .. " timed out" }
+end
+
+--- A provider from `fetch(provider, fetch_opts) -> creds | nil, err`, with caching, refresh
+-- before expiry and a single refresh shared by concurrent callers.
+-- opts.refresh_window (s), opts.retry_after_failure (s), opts.wait_timeout (s),
+-- opts.cache = false (fetch every time).
 function M.provider(name, fetch, opts)
   if type(name) ~= "string" then error("laws.credentials.provider: name must be a string", 2) end
   if type(fetch) ~= "function" then error("laws.credentials.provider: fetch must be a function", 2) end
@@ -131,7 +134,9 @@ local function fresh(p, c, now)
   return c and (not c.expiration or now < c.expiration - p.refresh_window)
 end
 
-function Provider:get()
+--- Cached credentials, or a refresh (shared with callers already waiting for one).
+-- opts.timeout (s) bounds this call: waiting for a refresh and the fetch itself.
+function Provider:get(opts)
   local st = state[self]
   if not st then error("laws.credentials: call it as provider:get()", 2) end
   local c = st.cached
@@ -139,34 +144,89 @@ function Provider:get()
   local now = runtime.time()
   if self.cache and fresh(self, c, now) then return c end
   if self.cache and still_valid(c, now) and st.next_try and now < st.next_try then return c end
-  return self:refresh()
+  return self:refresh(opts)
+end
+
+-- Who runs a fetch: the laws.async task, else the coroutine. A task cancelled in the middle
+-- of its fetch never comes back to end it, so its waiters must notice it is gone.
+local function owner()
+  local async = package.loaded["laws.async"]
+  return async and async.current() or coroutine.running()
+end
+
+local function gone(o)
+  if o == nil then return false end
+  if type(o) == "thread" then return coroutine.status(o) == "dead" end
+  return o:done()
+end
+
+-- End a flight that gave no answer (its fetcher raised or is gone): its waiters wake and
+-- the first to run fetches again while the others wait for that one.
+local function abandon(st, flight)
+  if st.flight == flight then st.flight = nil end
+  flight.done, flight.abandoned = true, true
+  runtime.wake(flight)
+end
+
+-- Wait for the flight running now. Returns true, creds | nil, err when it answered; false
+-- when this caller should fetch itself (nothing runs, a stuck or abandoned refresh, or a
+-- place where it cannot wait).
+local function join(self, st, fopts)
+  local started = runtime.now()
+  while true do
+    local flight = st.flight
+    if not flight then return false end
+    local now = runtime.now()
+    local limit = started + self.wait_timeout
+    local deadline = fopts and fopts.deadline
+    if deadline and deadline < limit then limit = deadline end
+    if now >= limit then
+      if deadline and deadline <= limit then
+        if still_valid(st.cached, runtime.time()) then return true, st.cached end
+        return true, M.timed_out(self.name, "waiting for a refresh")
+      end
+      return false   -- its fetcher never came back: take over
+    end
+    local slice = limit - now
+    if slice > M.WAIT_SLICE then slice = M.WAIT_SLICE end
+    local woken = runtime.wait(flight, slice)
+    if flight.done and not flight.abandoned then
+      if flight.creds then return true, flight.creds end
+      if still_valid(st.cached, runtime.time()) then return true, st.cached end
+      return true, nil, flight.err
+    end
+    if not flight.done then
+      if gone(flight.owner) then
+        abandon(st, flight)
+      elseif not woken and runtime.now() - now < slice / 2 then
+        return false   -- cannot park here (an nginx phase without yields): fetch now
+      end
+    end
+  end
 end
 
 --- Fetch now (or join the fetch already running). Old credentials that are still valid
--- are kept when the fetch fails.
-function Provider:refresh()
+-- are kept when the fetch fails. opts as for get.
+function Provider:refresh(opts)
   local st = state[self]
-  local flight = st.flight
-  if flight and runtime.wait(flight, self.wait_timeout) then
-    if flight.creds then return flight.creds end
-    if still_valid(st.cached, runtime.time()) then return st.cached end
-    return nil, flight.err
+  local fopts = M.fetch_opts(opts)
+  if st.flight then
+    local answered, creds, err = join(self, st, fopts)
+    if answered then return creds, err end
   end
-  flight = { done = false }
+  local flight = { done = false, owner = owner() }
   st.flight = flight
   st.fetches = st.fetches + 1
-  local ok, creds, err = pcall(st.fetch, self)
+  local ok, creds, err = pcall(st.fetch, self, fopts)
   if ok and creds then
     ok, creds = pcall(M.new, creds, self.name, 3)
   end
-  if st.flight == flight then st.flight = nil end
-  flight.done = true
   if not ok then
-    flight.err = errors.new{ code = "CredentialsProviderError", provider = self.name,
-                             message = self.name .. ": provider raised an error" }
-    runtime.wake(flight)
+    abandon(st, flight)
     error(creds, 0)
   end
+  if st.flight == flight then st.flight = nil end
+  flight.done = true
   local now = runtime.time()
   st.next_try = now + self.retry_after_failure
   if creds then
@@ -215,7 +275,7 @@ function M.from(v, where)
   if type(v) == "function" then return M.provider("function", function() return v() end) end
   if type(v) == "table" then
     if type(v.get) == "function" then
-      return M.provider("custom", function() return v:get() end)
+      return M.provider("custom", function(_, fopts) return v:get(fopts) end)
     end
     if v.access_key_id ~= nil or v.secret_access_key ~= nil then return M.static(v) end
   end
@@ -238,12 +298,13 @@ function M.chain(list, opts)
   return setmetatable({ name = opts.name or "chain", providers = providers }, Chain)
 end
 
-function Chain:get()
+function Chain:get(opts)
   if type(self) ~= "table" then error("laws.credentials: call it as chain:get()", 2) end
-  if self.chosen then return self.chosen:get() end
+  local fopts = M.fetch_opts(opts)
+  if self.chosen then return self.chosen:get(fopts) end
   local tried, reasons = {}, {}
   for _, p in ipairs(self.providers) do
-    local c, err = p:get()
+    local c, err = p:get(fopts)
     if c then
       self.chosen = p
       return c

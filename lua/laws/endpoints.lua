@@ -3,12 +3,12 @@
 -- AWS_ENDPOINT_URL, the config file's services-block / profile endpoint_url (all but the
 -- option ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), then
 -- https://<prefix>[-fips].<region>.<dns suffix>; dual-stack uses the api.aws suffixes.
+local config = require "laws.config"
+
 local M = {}
 
-M.getenv = os.getenv  -- specs swap this to test environment handling
-
 local function env_bool(name)
-  local v = M.getenv(name)
+  local v = config.getenv(name)
   return v ~= nil and v:lower() == "true"
 end
 
@@ -25,60 +25,41 @@ local function suffixes(region)
   return "amazonaws.com", "api.aws"
 end
 
--- laws.config (the credentials area's shared-file reader), when present.
-local function config()
-  local ok, c = pcall(require, "laws.config")
-  if ok and type(c) == "table" and type(c.get) == "function" then return c end
-end
-
 local function file_opts(opts)
   return { profile = opts.profile, config_file = opts.config_file, credentials_file = opts.credentials_file }
 end
 
---- The profile's region from the shared config file (nil without laws.config or a region).
--- A hook: replace M.profile_region to change where it comes from.
-function M.profile_region(opts)
-  local c = config()
-  if not c then return nil end
-  local ok, r = pcall(c.get, "region", file_opts(opts))
-  return ok and type(r) == "string" and r ~= "" and r or nil
+-- A setting of the selected profile (nil when it is absent or the files cannot be read).
+local function setting(key, opts)
+  local v = config.get(key, file_opts(opts))
+  return type(v) == "string" and v ~= "" and v or nil
 end
 
 --- endpoint_url from the shared config file: the profile's `services` block for this
 -- service, then the profile's own endpoint_url (as the AWS SDKs read them).
 function M.profile_endpoint(service_id, opts)
-  local c = config()
-  if not c then return nil end
   local fo = file_opts(opts)
-  local ok, ignore = pcall(c.get, "ignore_configured_endpoint_urls", fo)
-  if ok and type(ignore) == "string" and ignore:lower() == "true" then return nil end
-  if type(c.service) == "function" then
-    local sok, block = pcall(c.service, service_id, fo)
-    if sok and type(block) == "table" and type(block.endpoint_url) == "string" then return block.endpoint_url end
-  end
-  local gok, url = pcall(c.get, "endpoint_url", fo)
-  return gok and type(url) == "string" and url ~= "" and url or nil
+  local ignore = setting("ignore_configured_endpoint_urls", opts)
+  if ignore and ignore:lower() == "true" then return nil end
+  local block = config.service(service_id, fo)
+  if type(block) == "table" and type(block.endpoint_url) == "string" then return block.endpoint_url end
+  return setting("endpoint_url", opts)
 end
 
 -- A FIPS / dual-stack switch: option, environment, then the profile's setting.
 local function switch(option, env, key, opts)
   if option ~= nil then return option end
-  local v = M.getenv(env)
-  if v ~= nil and v ~= "" then return v:lower() == "true" end
-  local c = config()
-  if not c then return false end
-  local ok, setting = pcall(c.get, key, file_opts(opts))
-  return ok and type(setting) == "string" and setting:lower() == "true"
+  local v = config.getenv(env)
+  if v ~= nil then return v:lower() == "true" end
+  local s = setting(key, opts)
+  return s ~= nil and s:lower() == "true"
 end
 
---- Region: opts.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region; nil if none.
+--- Region: laws.config.region without instance metadata (option, AWS_REGION,
+-- AWS_DEFAULT_REGION, the profile's region); nil if none.
 function M.region(opts)
-  local r = opts.region
-  if r == nil or r == "" then r = M.getenv("AWS_REGION") end
-  if r == nil or r == "" then r = M.getenv("AWS_DEFAULT_REGION") end
-  if r == nil or r == "" then r = M.profile_region(opts) end
-  if r == "" then r = nil end
-  return r
+  return (config.region{ region = opts.region, profile = opts.profile, config_file = opts.config_file,
+                         credentials_file = opts.credentials_file, imds = false })
 end
 
 --- Resolve the endpoint URL (no trailing slash) for a service model's metadata.
@@ -88,10 +69,7 @@ function M.resolve(meta, region, opts)
   local url = opts.endpoint
   if not url and not env_bool("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") then
     local id = meta.serviceId or meta.endpointPrefix or ""
-    url = M.getenv("AWS_ENDPOINT_URL_" .. M.env_name(id))
-    if url == "" then url = nil end
-    if not url then url = M.getenv("AWS_ENDPOINT_URL") end
-    if url == "" then url = nil end
+    url = config.getenv("AWS_ENDPOINT_URL_" .. M.env_name(id)) or config.getenv("AWS_ENDPOINT_URL")
     if not url then url = M.profile_endpoint(id, opts) end
   end
   if url then

@@ -8,7 +8,7 @@
 --     balancer) HTTP and waits return a clear `NGX_PHASE` error instead of blocking the
 --     worker or dying with "attempt to yield across C-call boundary".
 -- Also: quota() keeps the AWS retry quota in an ngx.shared.DICT (one budget for every
--- worker), credentials() wraps a provider with a per-worker single-flight refresh.
+-- worker), credentials() wraps a provider in laws.credentials' single-flight refresh.
 local errors = require "laws.errors"
 
 local M = {}
@@ -215,50 +215,15 @@ function M.rate_limiter(dict, opts)
   return r
 end
 
---- Wrap a credentials provider (anything with :get() -> creds | nil, err) so one
--- coroutine per worker refreshes while the others wait on an ngx.semaphore, and the
--- result is reused until `refresh_before` seconds (default 300) before its expiry.
+--- Wrap a credentials provider (anything with :get() -> creds | nil, err) in laws.credentials'
+-- caching provider: one light thread per worker refreshes while the others park on an
+-- ngx.semaphore (runtime.wait/wake), and the result is reused until `refresh_window`
+-- seconds (default 300; `refresh_before` is its older name) before its expiry.
 -- Credentials without an expiry (static keys) are cached for good.
 function M.credentials(provider, opts)
   opts = opts or {}
-  local refresh_before = opts.refresh_before or 300
-  local wait_timeout = opts.wait_timeout or 10
-  local sema
-  local cached
-  local w = { refreshes = 0 }
-
-  local function expiry(c)
-    local e = c.expiration or c.expires_at or c.expiry
-    return type(e) == "number" and e or nil
-  end
-  local function fresh()
-    if not cached then return false end
-    local e = expiry(cached)
-    return e == nil or e - ngx.now() > refresh_before
-  end
-  local function refresh()
-    w.refreshes = w.refreshes + 1
-    local ok, c, err = pcall(provider.get, provider)
-    if not ok then return nil, errors.new{ code = "CredentialsError", message = tostring(c) } end
-    if c then cached = c end
-    return c, err
-  end
-
-  function w.get()
-    if fresh() then return cached end
-    if not M.yieldable[phase()] then return refresh() end
-    if not sema then sema = assert(require("ngx.semaphore").new(1)) end
-    local ok, err = sema:wait(wait_timeout)
-    if not ok then
-      return nil, errors.new{ code = "CredentialsError", message = "waiting for a credential refresh: " .. tostring(err) }
-    end
-    local c, e
-    if fresh() then c = cached else c, e = refresh() end
-    sema:post(1)
-    return c, e
-  end
-  function w.invalidate() cached = nil end
-  return w
+  return require("laws.credentials").provider("ngx", function(_, fopts) return provider:get(fopts) end,
+    { refresh_window = opts.refresh_window or opts.refresh_before, wait_timeout = opts.wait_timeout })
 end
 
 return M

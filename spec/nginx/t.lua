@@ -122,6 +122,26 @@ function handlers.fetch(a)
   return out
 end
 
+-- One request straight through laws.transport.cosocket with its own options; says how
+-- long it took and how it ended.
+function handlers.attempt(a)
+  local cosocket = require "laws.transport.cosocket"
+  ngx.update_time()
+  local t0 = ngx.now()
+  local res, err = cosocket.request({ method = "GET", url = conf.upstream .. (a.path or "/echo") },
+    { timeout = tonumber(a.timeout), max_body = tonumber(a.max_body) })
+  ngx.update_time()
+  local out = { elapsed = ngx.now() - t0 }
+  if res then
+    local j = cjson.decode(res.body)
+    out.status, out.len = res.status, #res.body
+    out.target = type(j) == "table" and j.target or nil
+  else
+    out.code, out.message, out.retryable = err.code, err.message, err.retryable
+  end
+  return out
+end
+
 -- Waits out ~`total` seconds the way a consistency wait does: laws.retry with a constant
 -- policy when the retry area is there, else the runtime sleep directly. Counts ngx.sleep.
 function handlers.wait(a)

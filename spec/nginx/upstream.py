@@ -46,7 +46,8 @@ class Handler(BaseHTTPRequestHandler):
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode() if n else ""
-        info = {"conn": self.conn_id, "method": self.command, "path": u.path, "query": q, "body": body,
+        info = {"conn": self.conn_id, "method": self.command, "path": u.path, "target": self.path,
+                "query": q, "body": body,
                 "headers": {k.lower(): ", ".join(self.headers.get_all(k)) for k in set(self.headers.keys())},
                 "sni": sni_seen.get(self.connection.fileno())}
         if u.path == "/chunked":
@@ -63,6 +64,35 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, info)
             self.wfile.flush()
             self.close_connection = True
+        elif u.path == "/trickle":
+            # a Content-Length body sent one byte every `every` seconds
+            n, every = int(q.get("n", 100)), float(q.get("every", 0.5))
+            self.wfile.write(f"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n".encode())
+            self.dribble([b"x"] * n, every)
+        elif u.path == "/slowhead":
+            # the head sent one header line every `every` seconds
+            n, every = int(q.get("n", 30)), float(q.get("every", 2))
+            lines = [b"HTTP/1.1 200 OK\r\n"] + [f"X-Slow-{i}: {i}\r\n".encode() for i in range(n)]
+            self.dribble(lines + [b"Content-Length: 2\r\n\r\nok"], every)
+        elif u.path == "/continue":
+            # interim answers, without end
+            self.dribble(itertools.repeat(b"HTTP/1.1 100 Continue\r\n\r\n", 600),
+                         float(q.get("every", 0.5)))
+        elif u.path == "/big":
+            # `mb` MiB, with a Content-Length, or (close=1) without one, ending at close
+            size = int(float(q.get("mb", 1)) * 1024 * 1024)
+            if q.get("close"):
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+            else:
+                self.wfile.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+            block = b"y" * 65536
+            try:
+                while size > 0:
+                    self.wfile.write(block[:size])
+                    size -= len(block)
+            except OSError:
+                pass
+            self.close_connection = True
         elif u.path == "/slow":
             time.sleep(float(q.get("s", 1)))
             self.reply(200, info)
@@ -70,6 +100,17 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(int(u.path.split("/")[2]), info)
         else:
             self.reply(200, info)
+
+    def dribble(self, pieces, every):
+        """Write the pieces `every` seconds apart; stops when the client goes away."""
+        try:
+            for p in pieces:
+                self.wfile.write(p)
+                self.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass
+        self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
 

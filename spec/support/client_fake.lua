@@ -43,9 +43,9 @@ function M.script(responses, opts)
     time = opts and opts.time or false,
   }
   -- hermetic endpoints: a developer's AWS_ENDPOINT_URL* / AWS_USE_* must not change expected URLs
-  local endpoints = require "laws.endpoints"
-  local getenv = endpoints.getenv
-  endpoints.getenv = function(k)
+  local config = require "laws.config"
+  local getenv = config.getenv
+  config.getenv = function(k)
     if k:match("^AWS_ENDPOINT_URL") or k:match("^AWS_USE_") then return nil end
     return getenv(k)
   end
@@ -57,7 +57,7 @@ function M.script(responses, opts)
   function rec.restore()
     runtime.install(prev)
     sigv4.sign = orig
-    endpoints.getenv = getenv
+    config.getenv = getenv
   end
   return rec
 end

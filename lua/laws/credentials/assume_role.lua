@@ -15,8 +15,8 @@ return function(opts)
     error("laws.credentials.assume_role: duration_seconds must be a number", 2)
   end
   local where = opts.profile and ("assume role for profile " .. opts.profile) or "assume role"
-  local p = C.provider("assume_role", function()
-    local src, err = source:get()
+  local p = C.provider("assume_role", function(_, fopts)
+    local src, err = source:get(fopts)
     if not src then
       return nil, errors.new{ code = errors.is(err) and err.code ~= "CredentialsNotFound" and err.code
                                      or "CredentialsProviderError",
@@ -24,7 +24,7 @@ return function(opts)
     end
     local name = opts.role_session_name or ("laws-" .. math.floor(runtime.time() * 1000))
     return sts.call(opts, "AssumeRole", { RoleArn = opts.role_arn, RoleSessionName = name,
-      ExternalId = opts.external_id, DurationSeconds = duration }, src, where)
+      ExternalId = opts.external_id, DurationSeconds = duration }, src, where, fopts)
   end, opts)
   p.role_arn = opts.role_arn
   p.source = source

@@ -2,8 +2,10 @@
 -- AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on 169.254.170.2) or ..._FULL_URI, with the
 -- Authorization header from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read on every refresh)
 -- or AWS_CONTAINER_AUTHORIZATION_TOKEN. A full URI over plain HTTP must point at a
--- loopback address or the ECS/EKS link-local hosts, as the AWS SDKs require.
+-- loopback address or the ECS/EKS link-local hosts, as the AWS SDKs require. Each request:
+-- 2 s to connect, 2 s in all, 3 attempts (M.TIMEOUT, M.ATTEMPTS: botocore's figures).
 local C = require "laws.credentials"
+local config = require "laws.config"
 local errors = require "laws.errors"
 local util = require "laws.credentials.util"
 
@@ -34,13 +36,15 @@ end
 
 local M = {}
 M.allowed = allowed
+M.TIMEOUT = 2    -- seconds: connect timeout and whole-attempt timeout of each request
+M.ATTEMPTS = 3
 
 local function new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("laws.credentials.container: options must be a table", 2) end
-  return C.provider("container", function()
-    local rel = util.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-    local full = util.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+  return C.provider("container", function(_, fopts)
+    local rel = config.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    local full = config.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     local url
     if rel then
       url = ECS_HOST .. (rel:sub(1, 1) == "/" and rel or "/" .. rel)
@@ -54,8 +58,8 @@ local function new(opts)
       return C.decline("container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set")
     end
     local headers = { Accept = "application/json" }
-    local token_file = util.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-    local token = util.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    local token_file = config.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    local token = config.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
     if token_file then
       local why
       token, why = util.read_file(token_file)
@@ -70,7 +74,8 @@ local function new(opts)
       headers.Authorization = token
     end
     local res, err = util.request({ method = "GET", url = url, headers = headers,
-      timeout = opts.timeout or 2, connect_timeout = opts.timeout or 2 }, opts.attempts or 3)
+      timeout = opts.timeout or M.TIMEOUT, connect_timeout = opts.timeout or M.TIMEOUT },
+      opts.attempts or M.ATTEMPTS, fopts)
     if not res or res.status ~= 200 then
       return fail("CredentialsProviderError", "the endpoint did not give credentials (" .. util.why(res, err) .. ")")
     end

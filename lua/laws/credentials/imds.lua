@@ -13,9 +13,11 @@ local runtime = require "laws.runtime"
 local M = {}
 
 local CREDS_PATH = "/latest/meta-data/iam/security-credentials/"
+M.TIMEOUT = 1    -- seconds: connect timeout and whole-attempt timeout of each request
+M.ATTEMPTS = 2
 
 local function setting(env, key, opts)
-  local v = util.getenv(env)
+  local v = config.getenv(env)
   if v then return v end
   local ok, p = pcall(config.profile, opts.profile, opts)
   if ok and p and type(p[key]) == "string" and p[key] ~= "" then return p[key] end
@@ -23,7 +25,7 @@ local function setting(env, key, opts)
 end
 
 function M.disabled()
-  return util.truthy(util.getenv("AWS_EC2_METADATA_DISABLED"))
+  return util.truthy(config.getenv("AWS_EC2_METADATA_DISABLED"))
 end
 
 local Client = {}
@@ -40,19 +42,19 @@ function M.client(opts)
     endpoint = (mode and mode:lower() == "ipv6") and "http://[fd00:ec2::254]" or "http://169.254.169.254"
   end
   local v1_off = setting("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled", opts)
-  return setmetatable({ endpoint = endpoint:gsub("/+$", ""), timeout = opts.timeout or 1,
-    attempts = opts.attempts or 2, ttl = opts.token_ttl or 21600, v1_disabled = util.truthy(v1_off) }, Client)
+  return setmetatable({ endpoint = endpoint:gsub("/+$", ""), timeout = opts.timeout or M.TIMEOUT,
+    attempts = opts.attempts or M.ATTEMPTS, ttl = opts.token_ttl or 21600, v1_disabled = util.truthy(v1_off) }, Client)
 end
 
 -- The session token lives outside the client table, so dumping a client shows no token.
 local tokens = setmetatable({}, { __mode = "k" })
 
-function Client:token()
+function Client:token(fopts)
   local t = tokens[self]
   if t and runtime.now() < t.until_ then return t.value end
   local res, err = util.request({ method = "PUT", url = self.endpoint .. "/latest/api/token",
     headers = { ["X-aws-ec2-metadata-token-ttl-seconds"] = tostring(self.ttl) },
-    timeout = self.timeout, connect_timeout = self.timeout }, self.attempts)
+    timeout = self.timeout, connect_timeout = self.timeout }, self.attempts, fopts)
   if not res then return nil, "not reachable (" .. util.why(res, err) .. ")" end
   if res.status == 200 and res.body and res.body ~= "" then
     errors.register_secret(res.body)
@@ -66,14 +68,14 @@ function Client:token()
   return nil, "token request refused (" .. util.why(res) .. ")"
 end
 
---- GET a metadata path; returns the body or nil, reason, status.
-function Client:get(path)
+--- GET a metadata path; returns the body or nil, reason, status. `fopts` as a fetch's.
+function Client:get(path, fopts)
   for round = 1, 2 do
-    local token, why = self:token()
+    local token, why = self:token(fopts)
     if token == nil then return nil, why end
     local headers = token and { ["X-aws-ec2-metadata-token"] = token } or {}
     local res, err = util.request({ method = "GET", url = self.endpoint .. path, headers = headers,
-      timeout = self.timeout, connect_timeout = self.timeout }, self.attempts)
+      timeout = self.timeout, connect_timeout = self.timeout }, self.attempts, fopts)
     if not res then return nil, "not reachable (" .. util.why(res, err) .. ")" end
     if res.status == 200 then return res.body end
     if res.status == 401 and round == 1 then
@@ -98,10 +100,10 @@ local function new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("laws.credentials.imds: options must be a table", 2) end
   local client
-  return C.provider("imds", function()
+  return C.provider("imds", function(_, fopts)
     if M.disabled() then return C.decline("imds", "AWS_EC2_METADATA_DISABLED=true") end
     client = client or M.client(opts)
-    local body, why, status = client:get(CREDS_PATH)
+    local body, why, status = client:get(CREDS_PATH, fopts)
     if not body then
       if status == 404 then return C.decline("imds", "no IAM role attached to this instance") end
       return C.decline("imds", "instance metadata " .. tostring(why))
@@ -109,7 +111,7 @@ local function new(opts)
     local role = body:match("^%s*([^\r\n]+)")
     if not role then return C.decline("imds", "no IAM role attached to this instance") end
     role = role:gsub("%s+$", "")
-    body, why = client:get(CREDS_PATH .. role)
+    body, why = client:get(CREDS_PATH .. role, fopts)
     if not body then return C.decline("imds", "credentials of role " .. role .. ": " .. tostring(why)) end
     local doc = util.json(body)
     if doc then errors.register_secret(doc.SecretAccessKey); errors.register_secret(doc.Token) end

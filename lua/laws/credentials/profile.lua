@@ -67,6 +67,7 @@ local function build(name, opts, visited)
     elseif sp then
       if sp == name and has_static(p) then
         source, err = static_creds(name, p)
+        if not source then return nil, err end
       elseif visited[sp] or sp == name then
         local path = {}
         for _, v in ipairs(visited) do path[#path + 1] = v end
@@ -77,11 +78,16 @@ local function build(name, opts, visited)
         visited[name] = true
         visited[#visited + 1] = name
         source, err = build(sp, opts, visited)
-        if not source and errors.is(err) and err.code == "CredentialsNotFound" then
-          return config_error(name, ("source_profile %s has no credentials"):format(sp))
+        -- A missing or broken source stops every chain: declining would let a typo in
+        -- source_profile pick up whatever credentials the next provider finds.
+        if not source then
+          local code = errors.is(err) and err.code
+          local why = code == "CredentialsNotFound" and "has no credentials"
+            or code == "ProfileNotFound" and "does not exist"
+            or ("is broken (" .. tostring(errors.is(err) and err.message or err) .. ")")
+          return config_error(name, ("source_profile %s %s"):format(sp, why))
         end
       end
-      if not source then return nil, err end
     elseif type(p.web_identity_token_file) == "string" then
       return C.web_identity{ role_arn = p.role_arn, token_file = p.web_identity_token_file,
         role_session_name = p.role_session_name, duration_seconds = p.duration_seconds, profile = name,
@@ -113,7 +119,7 @@ return function(opts)
     error("laws.credentials.profile: option 'profile' must be a string", 2)
   end
   local inner
-  return C.provider("profile", function()
+  return C.provider("profile", function(_, fopts)
     if not inner then
       local name, explicit = config.profile_name(opts)
       local p, err = build(name, opts, {})
@@ -125,6 +131,6 @@ return function(opts)
       end
       inner = p
     end
-    return inner:get()
+    return inner:get(fopts)
   end, opts)
 end

@@ -3,7 +3,7 @@
 local C = require "laws.credentials"
 local errors = require "laws.errors"
 local config = require "laws.config"
-local getenv = require("laws.credentials.util").getenv
+local limits = require("laws.core").http_limits
 
 local M = {}
 
@@ -11,7 +11,7 @@ local M = {}
 -- services block or endpoint_url; nil lets the client pick the regional endpoint.
 function M.endpoint(opts)
   if opts.sts_endpoint then return opts.sts_endpoint end
-  local e = getenv("AWS_ENDPOINT_URL_STS") or getenv("AWS_ENDPOINT_URL")
+  local e = config.getenv("AWS_ENDPOINT_URL_STS") or config.getenv("AWS_ENDPOINT_URL")
   if e then return e end
   local svc = config.service("sts", opts)
   if svc and svc.endpoint_url then return svc.endpoint_url end
@@ -26,12 +26,29 @@ function M.region(opts)
   return r or "us-east-1"
 end
 
+-- Each STS attempt: http_limits' connect timeout, and at most M.TIMEOUT in all (STS answers
+-- in well under a second; the 60 s general default times 3 attempts would stall a refresh).
+M.TIMEOUT = 10
+M.CONNECT_TIMEOUT = limits.connect_timeout
+
 --- Call `op` with `params`, signed with `creds` (false: unsigned). Returns credentials.
-function M.call(opts, op, params, creds, where)
+-- `fopts` (a fetch's options): with a deadline, attempts are cut to what is left and
+-- fewer are made, so that the whole call ends by then.
+function M.call(opts, op, params, creds, where, fopts)
   local client_opts = { region = M.region(opts), endpoint = M.endpoint(opts), credentials = creds,
                         retry = opts.sts_retry }
   local client = (opts.sts or require "laws.client")("sts", client_opts)
-  local res, err = client:call(op, params)
+  local timeout = M.TIMEOUT
+  local call_opts = { timeout = timeout, connect_timeout = M.CONNECT_TIMEOUT }
+  local left = C.time_left(fopts)
+  if left then
+    if left <= 0 then return C.timed_out(where, "STS " .. op) end
+    if left < timeout then timeout = left end
+    call_opts.timeout = timeout
+    if left < call_opts.connect_timeout then call_opts.connect_timeout = left end
+    call_opts.retry = { max_attempts = math.max(1, math.floor(left / timeout)) }
+  end
+  local res, err = client:call(op, params, call_opts)
   if not res then
     if errors.is(err) then
       err.provider = where

@@ -1,29 +1,41 @@
---- Small helpers shared by the credential providers: environment, HTTP with a retry,
+--- Small helpers shared by the credential providers: HTTP with a retry,
 -- JSON bodies. HTTP goes through laws.runtime so it yields under a scheduler.
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
+local limits = require("laws.core").http_limits
+local C = require "laws.credentials"
 
 local M = {}
-
---- os.getenv with "" treated as unset (read at call time: specs and users may change it).
-function M.getenv(k)
-  local v = os.getenv(k)
-  if v == "" then return nil end
-  return v
-end
 
 function M.truthy(v)
   return type(v) == "string" and v:lower() == "true"
 end
 
 --- Send `req` up to `attempts` times; transport errors and 5xx are retried, other answers
--- returned as they are. Returns res | nil, err (the last transport error).
-function M.request(req, attempts)
+-- returned as they are. Every attempt has a connect timeout and an overall timeout
+-- (req's own, else core.http_limits), both cut to what is left before the deadline of
+-- `fopts` (laws.credentials.fetch_opts). Returns res | nil, err (the last error).
+function M.request(req, attempts, fopts)
+  attempts = attempts or 1
+  local timeout = req.timeout or limits.timeout
+  local connect = req.connect_timeout or limits.connect_timeout
   local res, err
-  for i = 1, attempts or 1 do
-    res, err = runtime.request(req)
+  for i = 1, attempts do
+    local left = C.time_left(fopts)
+    if left and left <= 0 then
+      if res then return res end
+      return nil, err or select(2, C.timed_out("credentials", "the request to " .. req.url))
+    end
+    local r = {}
+    for k, v in pairs(req) do r[k] = v end
+    r.timeout = left and left < timeout and left or timeout
+    r.connect_timeout = left and left < connect and left or connect
+    res, err = runtime.request(r)
     if res and res.status < 500 then return res end
-    if i < (attempts or 1) then runtime.sleep(0.05 * i) end
+    if i < attempts then
+      local ok, serr = runtime.sleep(0.05 * i)
+      if not ok then return nil, serr end
+    end
   end
   if res then return res end
   return nil, err

@@ -3,6 +3,7 @@
 -- environment (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME) when
 -- opts.from_env. The token file is read again on every refresh: it is rotated.
 local C = require "laws.credentials"
+local config = require "laws.config"
 local errors = require "laws.errors"
 local sts = require "laws.credentials.sts"
 local util = require "laws.credentials.util"
@@ -12,12 +13,12 @@ return function(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("laws.credentials.web_identity: options must be a table", 2) end
   local where = opts.profile and ("web identity for profile " .. opts.profile) or "web_identity"
-  return C.provider("web_identity", function()
+  return C.provider("web_identity", function(_, fopts)
     local file, role, name = opts.token_file, opts.role_arn, opts.role_session_name
     if opts.from_env then
-      file = file or util.getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
-      role = role or util.getenv("AWS_ROLE_ARN")
-      name = name or util.getenv("AWS_ROLE_SESSION_NAME")
+      file = file or config.getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+      role = role or config.getenv("AWS_ROLE_ARN")
+      name = name or config.getenv("AWS_ROLE_SESSION_NAME")
     end
     if not file and not role then
       return C.decline("web_identity", "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN not set")
@@ -36,6 +37,6 @@ return function(opts)
     name = name or ("laws-" .. math.floor(runtime.time() * 1000))
     return sts.call(opts, "AssumeRoleWithWebIdentity", { RoleArn = role, RoleSessionName = name,
       WebIdentityToken = token, DurationSeconds = opts.duration_seconds and tonumber(opts.duration_seconds) },
-      false, where)
+      false, where, fopts)
   end, opts)
 end

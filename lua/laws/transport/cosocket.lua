@@ -5,14 +5,20 @@
 -- pool (setkeepalive) keyed by scheme, host, port and SNI name. TLS peers are verified
 -- (sslhandshake with SNI and verify=true): nginx needs `lua_ssl_trusted_certificate`.
 -- Host names need a `resolver` directive, as for any cosocket.
+-- `timeout` bounds the whole attempt as libcurl's does (connect, TLS, send, headers, body):
+-- every socket operation gets only what is left of it, so a peer trickling bytes cannot
+-- stretch it. The target is sent byte for byte as given (it is what was signed).
 local errors = require "laws.errors"
+local limits = require("laws.core").http_limits
 
 local M = {}
 
 local ngx = ngx -- luacheck: ignore
-local lower, concat, tonumber = string.lower, table.concat, tonumber
+local lower, concat, tonumber, find, sub = string.lower, table.concat, tonumber, string.find, string.sub
 
-M.defaults = { keepalive_timeout = 60, pool_size = 32, timeout = 10, connect_timeout = 3, max_body = 64 * 1024 * 1024 }
+M.defaults = { keepalive_timeout = 60, pool_size = 32, timeout = limits.timeout,
+               connect_timeout = limits.connect_timeout, max_body = limits.max_body }
+M.MAX_HEAD = 256 * 1024   -- status line + headers of one answer (interim ones included)
 
 --- Split "scheme://host[:port]/path?query". Returns scheme, host, port, target or nil, msg.
 function M.parse_url(url)
@@ -87,14 +93,102 @@ local function request_head(method, target, host, port, scheme, headers, body)
   return concat(lines, "\r\n")
 end
 
-local function read_head(sock)
-  local line, err = sock:receive("*l")
+-- Reads from a socket against the attempt's deadline: each receive may wait only for what
+-- is left, whatever arrives in between (a cosocket's read timeout restarts on every byte).
+-- `buf` holds what was received and not used yet.
+local Reader = {}
+Reader.__index = Reader
+
+local function now()
+  ngx.update_time()
+  return ngx.now()
+end
+
+local function new_reader(sock, deadline)
+  return setmetatable({ sock = sock, deadline = deadline, buf = "", pos = 1, got = 0 }, Reader)
+end
+
+-- Set the socket's timeouts to what is left; false when nothing is.
+local function arm(sock, deadline)
+  local left = math.floor((deadline - now()) * 1000)
+  if left < 1 then return false end
+  sock:settimeouts(left, left, left)
+  return true
+end
+
+-- The next bytes from the socket (at most `n`), or nil, err ("timeout", "closed", ...).
+function Reader:recv(n)
+  if not arm(self.sock, self.deadline) then return nil, "timeout" end
+  local data, err = self.sock:receiveany(n < 65536 and n or 65536)
+  if not data then return nil, err end
+  self.got = self.got + #data
+  return data
+end
+
+-- What is buffered and not used yet (the buffer is then empty).
+function Reader:take()
+  local pos, buf = self.pos, self.buf
+  self.buf, self.pos = "", 1
+  return pos == 1 and buf or sub(buf, pos)
+end
+
+function Reader:line(max)
+  while true do
+    local e = find(self.buf, "\n", self.pos, true)
+    if e then
+      local line = sub(self.buf, self.pos, e - 1)
+      self.pos = e + 1
+      if sub(line, -1) == "\r" then line = sub(line, 1, -2) end
+      return line
+    end
+    if #self.buf - self.pos + 1 > max then return nil, "head too large" end
+    local data, err = self:recv(65536)
+    if not data then return nil, err end
+    self.buf, self.pos = self:take() .. data, 1
+  end
+end
+
+function Reader:bytes(n)
+  local have = #self.buf - self.pos + 1
+  if have >= n then
+    local out = sub(self.buf, self.pos, self.pos + n - 1)
+    self.pos = self.pos + n
+    return out
+  end
+  local parts = { self:take() }
+  while have < n do
+    local data, err = self:recv(n - have)
+    if not data then return nil, err end
+    parts[#parts + 1] = data
+    have = have + #data
+  end
+  return concat(parts)
+end
+
+-- Everything until the peer closes; nil, "too large" beyond `max` bytes.
+function Reader:rest(max)
+  local first = self:take()
+  local parts, have = { first }, #first
+  while have <= max do
+    local data, err = self:recv(65536)
+    if not data then
+      if err == "closed" then return concat(parts) end
+      return nil, err
+    end
+    parts[#parts + 1] = data
+    have = have + #data
+  end
+  return nil, "too large"
+end
+
+local function read_head(r, room)
+  local line, err = r:line(room)
   if not line then return nil, err end
   local version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
   if not status then return nil, "bad status line" end
   local headers = {}
   while true do
-    local h, herr = sock:receive("*l")
+    local h, herr = r:line(room)
     if not h then return nil, herr end
     if h == "" then break end
     local name, value = h:match("^([^:]+):%s*(.-)%s*$")
@@ -106,58 +200,69 @@ local function read_head(sock)
   return tonumber(status), headers, version
 end
 
-local function read_chunked(sock, max)
+local function read_chunked(r, max)
   local parts, total = {}, 0
   while true do
-    local line, err = sock:receive("*l")
+    local line, err = r:line(1024)
     if not line then return nil, err end
     local size = tonumber(line:match("^%s*(%x+)"), 16)
     if not size then return nil, "bad chunk size" end
     if size == 0 then
       repeat -- trailers
-        line, err = sock:receive("*l")
+        line, err = r:line(M.MAX_HEAD)
         if not line then return nil, err end
       until line == ""
       return concat(parts)
     end
     total = total + size
-    if total > max then return nil, "body too large" end
+    if total > max then return nil, "too large" end
     local data
-    data, err = sock:receive(size)
+    data, err = r:bytes(size + 2)
     if not data then return nil, err end
-    parts[#parts + 1] = data
-    local crlf
-    crlf, err = sock:receive(2)
-    if crlf ~= "\r\n" then return nil, err or "bad chunk end" end
+    if sub(data, -2) ~= "\r\n" then return nil, "bad chunk end" end
+    parts[#parts + 1] = sub(data, 1, -3)
   end
 end
 
--- One exchange on a connected socket. Returns res, keepalive_ok or nil, code, msg, got_bytes.
-local function exchange(sock, method, head, body, max)
+local function too_large(max)
+  return nil, "ResponseTooLarge", ("the response body is larger than max_body (%d bytes)"):format(max), true
+end
+
+-- One exchange on a connected socket, all of it before `deadline`. Returns res, keepalive_ok
+-- or nil, code, msg, got_bytes.
+local function exchange(sock, method, head, body, max, deadline)
+  if not arm(sock, deadline) then return nil, "OPERATION_TIMEDOUT", "timeout", false end
   local ok, err = sock:send(body and body ~= "" and { head, body } or head)
   if not ok then return nil, io_code(err, "SEND_ERROR"), err, false end
+  local r = new_reader(sock, deadline)
   local status, headers, version
-  repeat -- skip interim 1xx answers
-    status, headers, version = read_head(sock)
+  repeat -- skip interim 1xx answers (as many as come before the deadline)
+    status, headers, version = read_head(r, M.MAX_HEAD)
     if not status then
-      if headers == "closed" then return nil, "GOT_NOTHING", "server closed the connection", false end
-      return nil, io_code(headers, "RECV_ERROR"), headers, false
+      if headers == "closed" and r.got == 0 then return nil, "GOT_NOTHING", "server closed the connection", false end
+      return nil, io_code(headers, "RECV_ERROR"), "reading the head: " .. tostring(headers), r.got > 0
     end
   until status >= 200 or status == 101
   local body_out, reuse = "", true
   local te, cl, conn = headers["transfer-encoding"], headers["content-length"], lower(headers["connection"] or "")
   if method == "HEAD" or status == 204 or status == 304 then -- luacheck: ignore
   elseif te and lower(te):find("chunked", 1, true) then
-    body_out, err = read_chunked(sock, max)
+    body_out, err = read_chunked(r, max)
   elseif cl then
     local n = tonumber(cl)
-    if not n or n < 0 or n > max then return nil, "RECV_ERROR", "bad Content-Length", true end
-    if n > 0 then body_out, err = sock:receive(n) end
+    if not n or n < 0 or n ~= math.floor(n) then return nil, "RECV_ERROR", "bad Content-Length", true end
+    if n > max then return too_large(max) end
+    if n > 0 then body_out, err = r:bytes(n) end
   else
-    body_out, err = sock:receive("*a")
+    body_out, err = r:rest(max)
     reuse = false
   end
-  if not body_out then return nil, io_code(err, "RECV_ERROR"), "reading body: " .. tostring(err), true end
+  if not body_out then
+    if err == "too large" then return too_large(max) end
+    return nil, io_code(err, "RECV_ERROR"), "reading body: " .. tostring(err), true
+  end
+  -- bytes past the answer: the connection is out of step, never pool it
+  if r.pos <= #r.buf then reuse = false end
   if conn:find("close", 1, true) or (version == "1.0" and not conn:find("keep-alive", 1, true)) then reuse = false end
   return { status = status, headers = headers, body = body_out }, reuse
 end
@@ -193,17 +298,23 @@ function M.request(req, opts)
   local verify = opts.ssl_verify ~= false
   local pool = scheme .. ":" .. host .. ":" .. port .. ":" .. sni .. (verify and "" or ":noverify")
   local head = request_head(method, target, host, port, scheme, req.headers, req.body)
-  local max = opts.max_body or d.max_body
+  local max = req.max_body or opts.max_body or d.max_body
+  local deadline = now() + timeout
+  local timed_out = ("the attempt took longer than its timeout (%g s)"):format(timeout)
 
   for try = 1, 2 do
     local sock, err = ngx.socket.tcp()
     if not sock then return fail("FAILED_INIT", err) end
-    sock:settimeouts(ctimeout * 1000, timeout * 1000, timeout * 1000)
+    local left = math.floor((deadline - now()) * 1000)
+    if left < 1 then return fail("OPERATION_TIMEDOUT", timed_out) end
+    local cms = ctimeout * 1000
+    sock:settimeouts(cms < left and cms or left, left, left)
     local ok
     ok, err = sock:connect(host, port, { pool = pool, pool_size = opts.pool_size or d.pool_size })
     if not ok then return connect_error(err) end
     local reused = (sock:getreusedtimes() or 0) > 0
     if scheme == "https" and not reused then
+      if not arm(sock, deadline) then sock:close(); return fail("OPERATION_TIMEDOUT", timed_out) end
       ok, err = handshake(sock, sni, verify)
       if not ok then
         sock:close()
@@ -217,7 +328,7 @@ function M.request(req, opts)
         return fail("SSL_CONNECT_ERROR", err)
       end
     end
-    local res, reuse, msg, got = exchange(sock, method, head, req.body, max)
+    local res, reuse, msg, got = exchange(sock, method, head, req.body, max, deadline)
     if res then
       if reuse then sock:setkeepalive((opts.keepalive_timeout or d.keepalive_timeout) * 1000,
         opts.pool_size or d.pool_size)
@@ -226,6 +337,8 @@ function M.request(req, opts)
       return res
     end
     sock:close()
+    if reuse == "ResponseTooLarge" then return fail(reuse, msg, { retryable = false }) end
+    if reuse == "OPERATION_TIMEDOUT" then return fail(reuse, timed_out) end
     -- A pooled connection the server closed meanwhile: the request never reached it, so
     -- one fresh attempt is safe (what libcurl does for a dead reused connection too).
     if not (reused and not got and try == 1 and (reuse == "GOT_NOTHING" or reuse == "SEND_ERROR"
