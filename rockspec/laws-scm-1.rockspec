@@ -61,6 +61,7 @@ build = {
     ["laws.credentials.util"] = "lua/laws/credentials/util.lua",
     ["laws.credentials.web_identity"] = "lua/laws/credentials/web_identity.lua",
     ["laws.endpoints"] = "lua/laws/endpoints.lua",
+    ["laws.endpoints.rules"] = "lua/laws/endpoints/rules.lua",
     ["laws.errors"] = "lua/laws/errors.lua",
     ["laws.http"] = "lua/laws/http.lua",
     ["laws"] = "lua/laws/init.lua",
