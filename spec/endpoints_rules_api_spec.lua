@@ -75,6 +75,17 @@ describe("laws.endpoints.rules", function()
     assert.truthy(rules.resolve(simple, { Region = "x", Tags = { "a", "b" } }))
   end)
 
+  it("lists the rule set's parameters with their types, defaults and built-ins", function()
+    local rs = ruleset({
+      Region = { type = "String", builtIn = "AWS::Region", required = false },
+      UseFIPS = { type = "Boolean", builtIn = "AWS::UseFIPS", required = true, default = false },
+    }, { ep("https://x") })
+    assert.same({
+      { name = "Region", type = "string", required = false, builtIn = "AWS::Region" },
+      { name = "UseFIPS", type = "boolean", required = true, default = false, builtIn = "AWS::UseFIPS" },
+    }, rules.parameters(rs))
+  end)
+
   it("raises on misuse of the API itself", function()
     assert.has_error(function() rules.resolve(simple, "Region=x") end,
       "laws.endpoints.rules.resolve: params must be a table, got string")

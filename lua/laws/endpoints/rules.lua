@@ -112,7 +112,7 @@ local function compile_partitions(data)
     end
     list[#list + 1] = entry
   end
-  c = { list = list, by_region = by_region, results = {} }
+  c = { list = list, by_region = by_region, results = {}, count = 0 }
   compiled_partitions[data] = c
   return c
 end
@@ -144,7 +144,6 @@ local function partition_of(parts, region)
     for k, v in pairs(overrides) do if k ~= "description" then r[k] = v end end
   end
   -- bounded: region strings come from callers
-  if parts.count == nil then parts.count = 0 end
   if parts.count >= 1024 then parts.results, parts.count = {}, 0 end
   parts.results[region] = r
   parts.count = parts.count + 1
@@ -576,6 +575,19 @@ function M.compile(ruleset)
   return res
 end
 
+--- The rule set's parameters, sorted by name: a list of { name, type ("string" | "boolean" |
+-- "stringArray"), required, default, builtIn } (fresh tables), for a caller filling built-ins
+-- such as "AWS::Region" from its configuration. nil, err for a rule set that does not compile.
+function M.parameters(ruleset)
+  local c, err = M.compile(ruleset)
+  if not c then return nil, err end
+  local out = {}
+  for i, p in ipairs(c.params) do
+    out[i] = { name = p.name, type = p.type, required = p.required, default = p.default, builtIn = p.builtIn }
+  end
+  return out
+end
+
 ---------------------------------------------------------------------------------------------
 -- Resolution
 ---------------------------------------------------------------------------------------------
@@ -596,9 +608,11 @@ end
 local CACHE_SIZE = 256
 
 local function copy(x)
-  if type(x) ~= "table" then return x end
   local out = {}
-  for k, v in pairs(x) do out[k] = copy(v) end
+  for k, v in pairs(x) do
+    if type(v) == "table" then v = copy(v) end
+    out[k] = v
+  end
   return out
 end
 
@@ -691,7 +705,7 @@ function M.resolve(ruleset, params, partitions)
     cache.new[key] = hit
     cache.n = cache.n + 1
   end
-  if hit.kind == "error" then return endpoint_error(hit.value) end
+  if hit.kind == "error" then return endpoint_error(hit.value or "endpoint rule error") end
   return copy(hit.value)
 end
 
