@@ -128,6 +128,17 @@ describe("laws.endpoints.rules", function()
     assert.equal("https://two", rules.resolve(rs, { In = "arn:aws:s3:::b" }).url)
   end)
 
+  it("never finds an unset value equal to anything", function()
+    local rs = ruleset({ A = { type = "boolean" }, B = { type = "boolean" }, S = { type = "string" } }, {
+      { type = "endpoint", conditions = { fn("booleanEquals", ref("A"), ref("B")) }, endpoint = { url = "https://b" } },
+      { type = "endpoint", conditions = { fn("stringEquals", ref("S"), ref("S")) }, endpoint = { url = "https://s" } },
+      ep("https://none"),
+    })
+    assert.equal("https://none", rules.resolve(rs, {}).url)
+    assert.equal("https://b", rules.resolve(rs, { A = false, B = false }).url)
+    assert.equal("https://s", rules.resolve(rs, { S = "" }).url)
+  end)
+
   it("treats a tree whose conditions match as terminal", function()
     local rs = ruleset({}, {
       { type = "tree", conditions = {}, rules = {

@@ -317,7 +317,7 @@ end
 local LIB = {
   isSet = function(_, x) return x ~= nil end,
   ["not"] = function(_, x) return not x end,
-  booleanEquals = function(_, a, b) return a == b end,
+  booleanEquals = function(_, a, b) return a ~= nil and a == b end,
   stringEquals = function(_, a, b) return a ~= nil and a == b end,
   substring = function(_, s, a, b, r) return substring(s, a, b, r) end,
   uriEncode = function(_, s) return uri_encode(s) end,
