@@ -97,7 +97,6 @@ local function compile_partitions(data)
   for _, p in ipairs(data.partitions) do
     local outputs = type(p.outputs) == "table" and p.outputs or {}
     local entry = { id = p.id, outputs = outputs, patterns = {} }
-    if outputs.name == nil then entry.outputs = setmetatable({ name = p.id }, { __index = outputs }) end
     if type(p.regionRegex) == "string" then
       local alts = regex_alternatives(p.regionRegex)
       if not alts then return nil, "partitions: unsupported regionRegex " .. p.regionRegex end
@@ -136,10 +135,8 @@ local function partition_of(parts, region)
     entry = entry or parts.list[1]
   end
   r = {}
-  local o = entry.outputs
-  for _, k in ipairs { "name", "dnsSuffix", "dualStackDnsSuffix", "supportsFIPS", "supportsDualStack",
-                       "implicitGlobalRegion" } do r[k] = o[k] end
-  for k, v in pairs(o) do if r[k] == nil then r[k] = v end end
+  for k, v in pairs(entry.outputs) do r[k] = v end
+  if r.name == nil then r.name = entry.id end
   if type(overrides) == "table" then
     for k, v in pairs(overrides) do if k ~= "description" then r[k] = v end end
   end
