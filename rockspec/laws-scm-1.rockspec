@@ -62,6 +62,7 @@ build = {
     ["laws.credentials.web_identity"] = "lua/laws/credentials/web_identity.lua",
     ["laws.date"] = "lua/laws/date.lua",
     ["laws.endpoints"] = "lua/laws/endpoints.lua",
+    ["laws.endpoints.rules"] = "lua/laws/endpoints/rules.lua",
     ["laws.errors"] = "lua/laws/errors.lua",
     ["laws.http"] = "lua/laws/http.lua",
     ["laws"] = "lua/laws/init.lua",
