@@ -1,4 +1,4 @@
--- The retry engine end to end: laws.client -> laws.retry_strategy / laws.retry / waiters
+-- The retry engine end to end: laws.client -> laws.retry.aws / laws.retry / waiters
 -- against the Connect Cases stand-in with fault injection and visibility lag, every
 -- count read back from the server.
 local laws = require "laws"

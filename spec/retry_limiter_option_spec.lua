@@ -1,6 +1,6 @@
--- retry_strategy's `limiter` option: an outside rate limiter (laws.ngx.rate_limiter keeps
+-- The `limiter` option of laws.retry.aws: an outside rate limiter (laws.ngx.rate_limiter keeps
 -- one in an ngx.shared.DICT for every nginx worker) replaces the per-client C limiter.
-local retry_strategy = require "laws.retry_strategy"
+local retry_strategy = require "laws.retry.aws"
 local errors = require "laws.errors"
 
 describe("retry_strategy limiter option", function()

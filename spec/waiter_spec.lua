@@ -1,8 +1,8 @@
 local laws = require "laws"
-local waiter = require "laws.waiter"
-local path = require "laws.waiters.path"
+local waiter = require "laws.retry.waiter"
+local path = require "laws.retry.path"
 local errors = require "laws.errors"
-local conditions = require "laws.conditions"
+local conditions = require "laws.retry.conditions"
 local fake_clock = require "support.fake_clock"
 
 -- a client whose answers come from a script; records the calls
@@ -205,6 +205,29 @@ describe("project waiters", function()
     assert.is_nil(waiter.get("nosuchservice", "CaseVisible"))
     assert.error_matches(function() waiter.get(nil, "x") end, "service must be a string")
     assert.same({ "CaseSearchable", "CaseVisible" }, waiter.list("connectcases"))
+  end)
+
+  it("tells a missing definition file (no such waiter) from a broken one (raises naming it)", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/laws/retry/waiters"))
+    local f = assert(io.open(dir .. "/laws/retry/waiters/brokensvc.lua", "w"))
+    f:write("return { Ready = { operation = 'Get', acceptors = {} \n")   -- a syntax error
+    f:close()
+    local saved = package.path
+    package.path = dir .. "/?.lua;" .. saved
+    local ok, e = pcall(waiter.get, "brokensvc", "Ready")
+    local ok_list, e_list = pcall(waiter.list, "brokensvc")
+    local missing = waiter.get("nosuchsvc", "Ready")
+    package.path = saved
+    os.execute("rm -rf " .. dir)
+    assert.is_false(ok, "a definition file with a syntax error was taken for no waiter at all")
+    assert.matches("laws.retry.waiters.brokensvc", tostring(e), 1, true)
+    assert.matches("brokensvc.lua", tostring(e), 1, true)
+    assert.is_false(ok_list, "waiter.list hid the broken definition file")
+    assert.matches("laws.retry.waiters.brokensvc", tostring(e_list), 1, true)
+    assert.is_nil(missing)
+    assert.same({}, waiter.list("nosuchsvc"))
   end)
 end)
 

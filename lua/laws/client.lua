@@ -1,13 +1,13 @@
 --- laws.client(service, opts) / laws.client{ model = "service-2.json", ... }: AWS service
 -- clients driven by operation tables. One call: validate and serialise once, then per
 -- attempt get credentials, sign afresh, send through laws.runtime, parse, and let
--- laws.retry_strategy decide whether and when to try again.
+-- laws.retry.aws (the AWS retry strategy) decide whether and when to try again.
 local errors = require "laws.errors"
 local runtime = require "laws.runtime"
 local model = require "laws.model"
 local endpoints = require "laws.endpoints"
 local common = require "laws.protocol.common"
-local skew = require "laws.client_skew"
+local skew = require "laws.retry.skew"
 
 local M = {}
 
@@ -55,7 +55,7 @@ end
 local uuid4 = core.uuid4 or lua_uuid4
 M.uuid4 = uuid4
 
-local retry_strategy = require "laws.retry_strategy"
+local retry_strategy = require "laws.retry.aws"
 
 local Client = {}
 M.Client = Client
@@ -365,7 +365,7 @@ end
 --- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".
 local waiter  -- laws.waiter, loaded on the first wait
 function Client:wait(name, params, opts)
-  waiter = waiter or require "laws.waiter"
+  waiter = waiter or require "laws.retry.waiter"
   local w = type(name) == "string" and waiter.get(self.service, name)
   if not w then
     local names = waiter.list(self.service)

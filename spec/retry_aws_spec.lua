@@ -1,4 +1,4 @@
-local rs = require "laws.retry_strategy"
+local rs = require "laws.retry.aws"
 local errors = require "laws.errors"
 local fake_clock = require "support.fake_clock"
 
@@ -249,7 +249,7 @@ describe("retry_strategy configuration", function()
   end
 
   it("reads AWS_RETRY_MODE and AWS_MAX_ATTEMPTS; options win", function()
-    local code = [[local s=require'laws.retry_strategy'.new{} local t=require'laws.retry_strategy'.new{max_attempts=2}
+    local code = [[local s=require'laws.retry.aws'.new{} local t=require'laws.retry.aws'.new{max_attempts=2}
       io.write(s.mode,' ',s.max_attempts,' ',t.max_attempts)]]
     assert.equal("adaptive 7 2", with_env("AWS_RETRY_MODE=adaptive AWS_MAX_ATTEMPTS=7", code))
     assert.equal("legacy 5 2", with_env("AWS_RETRY_MODE=legacy", code))
@@ -263,7 +263,7 @@ describe("retry_strategy configuration", function()
     local f = assert(io.open(path, "w"))
     f:write("[default]\nretry_mode = legacy\n\n[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n")
     f:close()
-    local code = [[local rs=require'laws.retry_strategy' local a=rs.new{} local b=rs.new{profile='fast'}
+    local code = [[local rs=require'laws.retry.aws' local a=rs.new{} local b=rs.new{profile='fast'}
       io.write(a.mode,' ',a.max_attempts,' ',b.mode,' ',b.max_attempts)]]
     local env = "AWS_CONFIG_FILE=" .. path .. " AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_RETRY_MODE= AWS_MAX_ATTEMPTS="
     local out = with_env(env, code)

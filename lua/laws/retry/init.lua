@@ -10,7 +10,7 @@
 --   * the last attempt succeeded but the condition did not hold: nil, an error with code
 --     "ConditionNotMet", .result = the last result, .attempts.
 local runtime = require "laws.runtime"
-local backoff = require "laws.backoff"
+local backoff = require "laws.retry.backoff"
 local errors = require "laws.errors"
 
 local function callable(v)

@@ -20,7 +20,7 @@
 local core = require "laws.core"
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
-local path = require "laws.waiters.path"
+local path = require "laws.retry.path"
 
 local M = {}
 local Waiter = {}
@@ -191,17 +191,35 @@ end
 
 Waiter.__call = Waiter.wait
 
---- A waiter laws defines for a service (lua/laws/waiters/<service>.lua), or nil.
-local defs_of = {}  -- service -> its waiters module (false: none); client:wait looks up per call
+-- The module of a service's waiter definitions: laws.retry.waiters.<service>.
+local function defs_module(service) return "laws.retry.waiters." .. service:gsub("[^%w]", "_") end
+
+--- The waiter definitions laws ships for a service (a table), or false when there are
+-- none. Definition files are optional, so "no such file" is an answer; a file that is
+-- there but does not load (a syntax error, a runtime error) raises, naming it.
+local defs_of = {}  -- service -> its definitions (false: none); client:wait looks up per call
+local function definitions(service)
+  local defs = defs_of[service]
+  if defs ~= nil then return defs end
+  local name = defs_module(service)
+  local ok, mod = pcall(require, name)
+  if ok then
+    if type(mod) ~= "table" then error("laws.waiter: " .. name .. " must return a table of waiters", 3) end
+    defs = mod
+  elseif type(mod) == "string" and mod:find("module '" .. name .. "' not found", 1, true) == 1 then
+    defs = false
+  else
+    error("laws.waiter: the waiter definitions " .. name .. " do not load: " .. tostring(mod), 3)
+  end
+  defs_of[service] = defs
+  return defs
+end
+
+--- A waiter laws defines for a service (lua/laws/retry/waiters/<service>.lua), or nil.
 function M.get(service, name)
   if type(service) ~= "string" then error("laws.waiter.get: service must be a string", 2) end
   if type(name) ~= "string" then error("laws.waiter.get: name must be a string", 2) end
-  local defs = defs_of[service]
-  if defs == nil then
-    local ok, mod = pcall(require, "laws.waiters." .. service:gsub("[^%w]", "_"))
-    defs = ok and type(mod) == "table" and mod or false
-    defs_of[service] = defs
-  end
+  local defs = definitions(service)
   if not defs or not defs[name] then return nil end
   local w = defs[name]
   if getmetatable(w) ~= Waiter then
@@ -216,12 +234,11 @@ end
 
 --- Names of the waiters laws defines for a service.
 function M.list(service)
-  local ok, defs = pcall(require, "laws.waiters." .. service:gsub("[^%w]", "_"))
+  if type(service) ~= "string" then error("laws.waiter.list: service must be a string", 2) end
   local names = {}
-  if ok and type(defs) == "table" then for k in pairs(defs) do names[#names + 1] = k end end
+  for k in pairs(definitions(service) or {}) do names[#names + 1] = k end
   table.sort(names)
   return names
 end
 
-M.Waiter = Waiter
 return setmetatable(M, { __call = function(_, def) return M.new(def) end })

@@ -2,7 +2,7 @@
 -- The client's call loop asks this module two questions per attempt and does the
 -- waiting itself (through laws.runtime, so it may yield):
 --
---   local s = retry_strategy.new{ mode = "standard", max_attempts = 3 }   -- one per client
+--   local s = aws.new{ mode = "standard", max_attempts = 3 }   -- one per client
 --   local call = s:start()                  -- one per logical call (per-call overrides: s:start{...})
 --   local wait = call:before_attempt()      -- seconds to wait first (adaptive limiter), usually 0
 --   local delay, event = call:after_attempt(res, err)  -- nil: stop; number: sleep, re-sign, retry
@@ -133,7 +133,7 @@ Strategy.__index = Strategy
 -- opts.shared = true: quota and rate limiter are the process's, not this client's.
 -- opts.quota: any object with acquire/release/available (e.g. an ngx.shared.DICT quota).
 function M.new(opts)
-  opts = check_options(opts, "laws.retry_strategy.new")
+  opts = check_options(opts, "laws.retry.aws.new")
   local env, file = env_settings(), file_settings(opts.profile)
   local mode = opts.mode or env.mode or file.mode or "standard"
   if not MODES[mode] then mode = "standard" end  -- a bad env/file value must not break every call
@@ -175,11 +175,11 @@ local Call = {}
 Call.__index = Call
 
 --- Starts one logical call. opts (optional) overrides mode / max_attempts for this call.
-local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.retry_strategy: internal: shared empty table written", 2) end })
+local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.retry.aws: internal: shared empty table written", 2) end })
 
 function Strategy:start(opts)
   -- most calls have no per-call options: no table to make or check
-  if opts == nil then opts = NO_OPTS else opts = check_options(opts, "retry_strategy:start") end
+  if opts == nil then opts = NO_OPTS else opts = check_options(opts, "laws.retry.aws: start") end
   local mode = opts.mode or self.mode
   return setmetatable({
     strategy = self, mode = mode, attempt = 0,
