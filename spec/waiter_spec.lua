@@ -114,14 +114,30 @@ describe("laws.waiter", function()
   end)
 
   it("Smithy delays: between min_delay and the doubling ceiling, capped by max_delay", function()
-    for n = 1, 12 do
-      for _, r in ipairs{ 0, 0.5, 0.999 } do
-        local d = waiter.delay(0.05, 2, n, 1000, r)
-        assert.is_true(d >= 0.05 and d <= math.min(2, 0.05 * 2 ^ (n - 1)) + 1e-12)
-      end
+    local w = laws.waiter{ operation = "Op", min_delay = 0.05, max_delay = 2, max_wait = 1000, acceptors = {
+      { state = "success", matcher = { output = { path = "ok", expected = true, comparator = "booleanEquals" } } },
+    } }
+    local n = 0
+    local c = scripted{ function() n = n + 1; return { ok = n > 14 } end }
+    assert(w(c, {}, { seed = 9 }))
+    assert.equal(14, #clock.sleeps)
+    for i, d in ipairs(clock.sleeps) do
+      assert.is_true(d >= 0.05 and d <= math.min(2, 0.05 * 2 ^ (i - 1)) + 1e-12, ("wait %d was %s s"):format(i, d))
     end
-    assert.equal(2, waiter.delay(0.05, 2, 40, 1000, 1))
-    assert.near(0.95, waiter.delay(0.05, 2, 10, 1.0, 1), 1e-9)   -- lands at remaining - min_delay
+    assert.is_true(clock.sleeps[14] > 1, "late waits reach towards max_delay")
+  end)
+
+  it("shortens the last wait so the last attempt lands min_delay before the deadline", function()
+    local w = laws.waiter{ operation = "Op", min_delay = 0.3, max_delay = 2, max_wait = 1, acceptors = {
+      { state = "success", matcher = { success = true } },
+      { state = "retry", matcher = { errorType = "ResourceNotFoundException" } },
+    } }
+    local c = scripted{ function() clock.advance(0.6); return nil, nf() end }
+    local _, err = w(c, {}, { seed = 1 })
+    assert.equal("WaiterTimeout", err.code)
+    -- 0.4 s left after the first call, the schedule says 0.3: 0.4 - 0.3 leaves less than
+    -- min_delay, so the wait is cut to remaining - min_delay
+    assert.near(0.1, clock.sleeps[1], 1e-9)
   end)
 
   it("times out after max_wait with WaiterTimeout carrying the last result", function()

@@ -114,6 +114,9 @@ local function check_options(opts, where)
       error(where .. ": option '" .. k .. "' must be a " .. want .. ", got " .. type(v), 3)
     end
   end
+  if opts.seed ~= nil and not (opts.seed % 1 == 0 and math.abs(opts.seed) < 2 ^ 53) then
+    error(where .. ": seed must be an integer", 3)
+  end
   if opts.mode ~= nil and not MODES[opts.mode] then
     error(where .. ": mode must be standard, adaptive or legacy, got '" .. opts.mode .. "'", 3)
   end
@@ -143,7 +146,7 @@ function M.new(opts)
   local s = setmetatable({
     mode = mode, max_attempts = math.floor(n), on_retry = opts.on_retry,
     base = opts.base or BASE, throttle_base = opts.throttle_base or THROTTLE_BASE, cap = opts.cap or CAP,
-    rng = core.rng_new(opts.seed),
+    seed = opts.seed, schedules = {},
   }, Strategy)
   if opts.quota then
     s.quota = opts.quota
@@ -211,12 +214,23 @@ function Call:request_header()
   return ("attempt=%d; max=%d"):format(n, max)
 end
 
+-- The delays come from csrc/backoff.c (the one backoff implementation): full-jitter
+-- exponential schedules, one per base, made on a strategy's first retry of that kind.
+function Strategy:schedule(which)
+  local sched = self.schedules[which]
+  if not sched then
+    local base, cap = self.base, self.cap
+    if which == "throttle" then base = self.throttle_base
+    elseif which == "legacy" then base, cap = 1, nil end   -- rand() * 2^(n-1), no cap
+    sched = core.backoff_new{ kind = "exponential", base = base, cap = cap, jitter = "full", seed = self.seed }
+    self.schedules[which] = sched
+  end
+  return sched
+end
+
 function Call:backoff(throttling)
-  local s = self.strategy
-  local i = self.attempt  -- attempts made so far
-  if self.mode == "legacy" then return s.rng:random() * 2 ^ (i - 1) end
-  local base = throttling and s.throttle_base or s.base
-  return s.rng:random() * math.min(s.cap, base * 2 ^ (i - 1))
+  local which = self.mode == "legacy" and "legacy" or (throttling and "throttle" or "base")
+  return self.strategy:schedule(which):next(self.attempt, 0)
 end
 
 --- After each attempt. Returns nil when the call is over (success or give up), or the

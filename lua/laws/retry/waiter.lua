@@ -124,13 +124,11 @@ function M.new(def)
   return w
 end
 
---- Smithy's delay for attempt n (attempts made so far), given the time left.
-function M.delay(min_delay, max_delay, n, remaining, rnd)
-  local ceiling = math.log(max_delay / min_delay) / math.log(2) + 1
-  local d = max_delay
-  if min_delay > 0 and n <= ceiling then d = math.min(max_delay, min_delay * 2 ^ (n - 1)) end
-  d = min_delay + (d - min_delay) * rnd
-  -- the last attempt happens right at the deadline rather than a wait past it
+-- Smithy's delay rule on top of the schedule (csrc/backoff.c, floor jitter: random between
+-- min_delay and min(max_delay, min_delay * 2^(n-1))): the last attempt happens right at
+-- the deadline rather than a wait past it.
+local function delay(sched, n, remaining, min_delay)
+  local d = sched:next(n, 0)
   if remaining - d <= min_delay then d = remaining - min_delay end
   -- less than min_delay left: one last attempt at the deadline (never a zero wait that
   -- would spin when calls take no time)
@@ -138,15 +136,23 @@ function M.delay(min_delay, max_delay, n, remaining, rnd)
   return d
 end
 
+local function schedule(min_d, max_d, seed)
+  return core.backoff_new{ kind = "exponential", base = min_d, cap = max_d, jitter = "floor", seed = seed }
+end
+
 function Waiter:wait(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then error("waiter:wait: opts must be a table", 2) end
   if opts then check_delays(opts, "waiter:wait", 3) else opts = NO_OPTS end
+  local seed = opts.seed
+  if seed ~= nil and not (type(seed) == "number" and seed % 1 == 0 and math.abs(seed) < 2 ^ 53) then
+    error("waiter:wait: option 'seed' must be an integer", 2)
+  end
   local min_d = opts.min_delay or self.min_delay
   local max_d = math.max(min_d, opts.max_delay or self.max_delay)
   local max_wait = opts.max_wait or self.max_wait
   -- unseeded: made at the first delay (most waits end on their first attempt); a seed is
   -- checked at once
-  local rng = opts.seed ~= nil and core.rng_new(opts.seed) or nil
+  local sched = opts.seed ~= nil and schedule(min_d, max_d, opts.seed) or nil
   local req = params
   if self.prepare then req = self.prepare(params or {}) end
   local start = runtime.now()
@@ -181,8 +187,8 @@ function Waiter:wait(client, params, opts)
       return nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
         message = (self.name or "waiter") .. " did not succeed within " .. max_wait .. " s" }
     end
-    rng = rng or core.rng_new(opts.seed)
-    local d = M.delay(min_d, max_d, attempt, remaining, rng:random())
+    sched = sched or schedule(min_d, max_d, nil)
+    local d = delay(sched, attempt, remaining, min_d)
     if opts.on_retry then opts.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
     local slept, serr = runtime.sleep(d) -- nil, err: cannot wait here (nginx phase)
     if slept == nil and serr ~= nil then return nil, serr end
