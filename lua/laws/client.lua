@@ -55,7 +55,8 @@ end
 local uuid4 = core.uuid4 or lua_uuid4
 M.uuid4 = uuid4
 
-local retry_strategy = require "laws.retry.aws"
+local aws_retry = require "laws.retry.aws"
+local retry_loop = require("laws.retry").loop
 
 local Client = {}
 M.Client = Client
@@ -139,7 +140,7 @@ function M.new(service, opts)
     service = service or m.meta.endpointPrefix, model = m, proto = require(proto_mod),
     region = region, endpoint = url, signing_name = m.meta.signingName or m.meta.endpointPrefix,
     credentials = require("laws.credentials").resolve(opts),
-    strategy = retry_strategy.new(retry_opts(opts)),
+    strategy = aws_retry.new(retry_opts(opts)),
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
     max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
@@ -296,6 +297,46 @@ local function check_call_opts(opname, call_opts)
   end
 end
 
+-- One attempt of a call, run by laws.retry's loop with the strategy's call object as its
+-- state (rc.client, rc.op, rc.req set by Client:call): nil and the results to return, or
+-- the seconds to wait first (the adaptive limiter's wait, the backoff before a retry).
+local function call_step(rc)
+  if rc.admitted then
+    rc.admitted = false            -- the limiter's wait for this attempt is over
+  else
+    local wait = rc:before_attempt()
+    if wait and wait > 0 then rc.admitted = true; return wait end
+  end
+  local self, op, req = rc.client, rc.op, rc.req
+  -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
+  local creds, cerr = false, nil
+  if self.credentials and not op.unsigned then creds, cerr = self.credentials:get() end
+  if creds == nil then
+    if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
+    cerr.attempts = rc.attempt
+    return nil, nil, cerr
+  end
+  req.headers["amz-sdk-request"] = rc:request_header()
+  local result, err, res = attempt(self, op, req, creds)
+  if not err then
+    rc:after_attempt(result, nil)
+    return nil, result
+  end
+  if not rc.skew_fixed and res then
+    local offset = skew.correction(err, res.headers, runtime.time() + self.clock_offset)
+    if offset then
+      -- The request was fine, our clock was not: the strategy retries at once, free of quota.
+      self.clock_offset = self.clock_offset + offset
+      err.clock_skew_corrected = true
+      rc.skew_fixed = true
+    end
+  end
+  local delay = rc:after_attempt(nil, err)
+  err.attempts = rc.attempt
+  if delay == nil then return nil, nil, err end
+  return delay
+end
+
 --- Call an operation by name. Returns result or nil, err (err.attempts set).
 function Client:call(opname, params, call_opts)
   if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
@@ -328,38 +369,8 @@ function Client:call(opname, params, call_opts)
     if call_opts.on_retry then per_call.on_retry = call_opts.on_retry end
   end
   local rcall = self.strategy:start(per_call)
-  local skew_fixed = false
-  while true do
-    local wait = rcall:before_attempt() or 0
-    if wait > 0 then runtime.sleep(wait) end
-    -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
-    local creds, cerr = false, nil
-    if self.credentials and not op.unsigned then creds, cerr = self.credentials:get() end
-    if creds == nil then
-      if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
-      cerr.attempts = rcall.attempt
-      return nil, cerr
-    end
-    headers["amz-sdk-request"] = rcall:request_header()
-    local result, err, res = attempt(self, op, req, creds)
-    if not err then
-      rcall:after_attempt(result, nil)
-      return result
-    end
-    if not skew_fixed and res then
-      local offset = skew.correction(err, res.headers, runtime.time() + self.clock_offset)
-      if offset then
-        -- The request was fine, our clock was not: the strategy retries at once, free of quota.
-        self.clock_offset = self.clock_offset + offset
-        err.clock_skew_corrected = true
-        skew_fixed = true
-      end
-    end
-    local delay = rcall:after_attempt(nil, err)
-    err.attempts = rcall.attempt
-    if delay == nil then return nil, err end
-    if delay > 0 then runtime.sleep(delay) end
-  end
+  rcall.client, rcall.op, rcall.req = self, op, req
+  return retry_loop(call_step, rcall)
 end
 
 --- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".

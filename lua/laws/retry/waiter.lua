@@ -21,6 +21,7 @@ local core = require "laws.core"
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
 local path = require "laws.retry.path"
+local loop = require("laws.retry").loop
 
 local M = {}
 local Waiter = {}
@@ -140,6 +141,46 @@ local function schedule(min_d, max_d, seed)
   return core.backoff_new{ kind = "exponential", base = min_d, cap = max_d, jitter = "floor", seed = seed }
 end
 
+-- One attempt of a wait: the operation, then the acceptors decide; nil and the results
+-- to return, or the delay before the next attempt.
+local function wait_step(s)
+  local w, req = s.waiter, s.req
+  local result, err
+  if type(w.operation) == "string" then
+    result, err = s.client:call(w.operation, req)
+  else
+    result, err = w.operation(s.client, req)
+  end
+  local attempt = s.attempt + 1
+  s.attempt = attempt
+  local state
+  local acceptors = w.acceptors
+  for i = 1, #acceptors do
+    local a = acceptors[i]
+    if a.match(result, err, req) then state = a.state; break end
+  end
+  if state == "success" then
+    if err ~= nil and type(err) == "table" then err.waiter_state = "success" end
+    return nil, result, err
+  elseif state == "failure" then
+    return nil, nil, errors.new{ code = "WaiterFailure", attempts = attempt, result = result, cause = err,
+      message = (w.name or "waiter") .. " reached a failure state" ..
+                (type(err) == "table" and err.code and (" (" .. err.code .. ")") or "") }
+  elseif state == nil and err ~= nil then
+    if type(err) == "table" then err.attempts = attempt end
+    return nil, nil, err
+  end
+  local remaining = s.max_wait - (runtime.now() - s.start)
+  if remaining <= 0 then
+    return nil, nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
+      message = (w.name or "waiter") .. " did not succeed within " .. s.max_wait .. " s" }
+  end
+  s.sched = s.sched or schedule(s.min_d, s.max_d, nil)
+  local d = delay(s.sched, attempt, remaining, s.min_d)
+  if s.on_retry then s.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
+  return d
+end
+
 function Waiter:wait(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then error("waiter:wait: opts must be a table", 2) end
   if opts then check_delays(opts, "waiter:wait", 3) else opts = NO_OPTS end
@@ -149,50 +190,15 @@ function Waiter:wait(client, params, opts)
   end
   local min_d = opts.min_delay or self.min_delay
   local max_d = math.max(min_d, opts.max_delay or self.max_delay)
-  local max_wait = opts.max_wait or self.max_wait
-  -- unseeded: made at the first delay (most waits end on their first attempt); a seed is
-  -- checked at once
-  local sched = opts.seed ~= nil and schedule(min_d, max_d, opts.seed) or nil
   local req = params
   if self.prepare then req = self.prepare(params or {}) end
-  local start = runtime.now()
-  local attempt = 0
-  local acceptors = self.acceptors
-  while true do
-    local result, err
-    if type(self.operation) == "string" then
-      result, err = client:call(self.operation, req)
-    else
-      result, err = self.operation(client, req)
-    end
-    attempt = attempt + 1
-    local state
-    for i = 1, #acceptors do
-      local a = acceptors[i]
-      if a.match(result, err, req) then state = a.state; break end
-    end
-    if state == "success" then
-      if err ~= nil and type(err) == "table" then err.waiter_state = "success" end
-      return result, err
-    elseif state == "failure" then
-      return nil, errors.new{ code = "WaiterFailure", attempts = attempt, result = result, cause = err,
-        message = (self.name or "waiter") .. " reached a failure state" ..
-                  (type(err) == "table" and err.code and (" (" .. err.code .. ")") or "") }
-    elseif state == nil and err ~= nil then
-      if type(err) == "table" then err.attempts = attempt end
-      return nil, err
-    end
-    local remaining = max_wait - (runtime.now() - start)
-    if remaining <= 0 then
-      return nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
-        message = (self.name or "waiter") .. " did not succeed within " .. max_wait .. " s" }
-    end
-    sched = sched or schedule(min_d, max_d, nil)
-    local d = delay(sched, attempt, remaining, min_d)
-    if opts.on_retry then opts.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
-    local slept, serr = runtime.sleep(d) -- nil, err: cannot wait here (nginx phase)
-    if slept == nil and serr ~= nil then return nil, serr end
-  end
+  return loop(wait_step, {
+    waiter = self, client = client, req = req, on_retry = opts.on_retry, attempt = 0,
+    min_d = min_d, max_d = max_d, max_wait = opts.max_wait or self.max_wait, start = runtime.now(),
+    -- unseeded: made at the first delay (most waits end on their first attempt); a seed
+    -- is checked at once
+    sched = seed ~= nil and schedule(min_d, max_d, seed) or false,
+  })
 end
 
 Waiter.__call = Waiter.wait
