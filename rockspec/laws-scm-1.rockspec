@@ -27,6 +27,7 @@ build = {
         "csrc/l_multi.c",
         "csrc/l_retry.c",
         "csrc/l_sigv4.c",
+        "csrc/l_time.c",
         "csrc/multi.c",
         "csrc/quota.c",
         "csrc/ratelimiter.c",

@@ -8,6 +8,9 @@ local model = require "laws.model"
 local endpoints = require "laws.endpoints"
 local common = require "laws.protocol.common"
 local skew = require "laws.retry.skew"
+local aws_retry = require "laws.retry.aws"
+local retry_loop = require("laws.retry").loop
+local uuid4 = require("laws.core").uuid4   -- v4 UUIDs from the OS's randomness
 
 local M = {}
 
@@ -35,31 +38,7 @@ local function check_opts(t, allowed, where, level)
   end
 end
 
---- UUID v4 from the C core's OS randomness (core.uuid4 from the retry area when present).
-local core_ok, core = pcall(require, "laws.core")
-if not core_ok then core = {} end
-local function lua_uuid4()
-  local b
-  if core.random_bytes then b = core.random_bytes(16)
-  else
-    local f = assert(io.open("/dev/urandom", "rb"))
-    b = f:read(16)
-    f:close()
-  end
-  local bytes = { b:byte(1, 16) }
-  bytes[7] = bytes[7] % 16 + 0x40   -- version 4
-  bytes[9] = bytes[9] % 64 + 0x80   -- RFC 4122 variant
-  local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
-  return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
-end
-local uuid4 = core.uuid4 or lua_uuid4
-M.uuid4 = uuid4
-
-local aws_retry = require "laws.retry.aws"
-local retry_loop = require("laws.retry").loop
-
 local Client = {}
-M.Client = Client
 local retry_opts
 
 local function unknown_op(self, name)
