@@ -3,7 +3,7 @@
 local retry_strategy = require "laws.retry.aws"
 local errors = require "laws.errors"
 
-describe("retry_strategy limiter option", function()
+describe("the AWS retry strategy, limiter option", function()
   it("asks the given limiter how long to wait and tells it about throttling", function()
     local log = {}
     local limiter = {

@@ -119,7 +119,7 @@ function M.new(service, opts)
     service = service or m.meta.endpointPrefix, model = m, proto = require(proto_mod),
     region = region, endpoint = url, signing_name = m.meta.signingName or m.meta.endpointPrefix,
     credentials = require("laws.credentials").resolve(opts),
-    strategy = aws_retry.new(retry_opts(opts)),
+    strategy = aws_retry.new(retry_opts(opts), opts),
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
     max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
@@ -128,12 +128,12 @@ function M.new(service, opts)
   return self
 end
 
--- The client's retry options: opts.retry plus the client-wide on_retry hook and profile.
+-- The client's retry options: opts.retry plus the client-wide on_retry hook (the profile
+-- and config files reach the strategy as its `where`).
 retry_opts = function(opts)
   local r = {}
   for k, v in pairs(opts.retry or {}) do r[k] = v end
   if opts.on_retry and r.on_retry == nil then r.on_retry = opts.on_retry end
-  if opts.profile and r.profile == nil then r.profile = opts.profile end
   return r
 end
 

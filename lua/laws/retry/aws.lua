@@ -18,6 +18,7 @@
 -- 5th attempt), the same error classification plus HTTP 509.
 local core = require "laws.core"
 local runtime = require "laws.runtime"
+local config = require "laws.config"
 
 local M = {}
 
@@ -88,13 +89,13 @@ local function env_settings()
   return t
 end
 
--- Optional hook: the shared config file's retry_mode / max_attempts through laws.config
--- (written by the credentials area) if that module is present and has a profile reader.
-local function file_settings(profile)
-  local ok, config = pcall(require, "laws.config")
-  if not ok or type(config) ~= "table" or type(config.profile) ~= "function" then return {} end
-  local pok, p = pcall(config.profile, profile or os.getenv("AWS_PROFILE") or "default")
-  if not pok or type(p) ~= "table" then return {} end
+-- The shared config file's retry_mode / max_attempts, from the profile laws.config selects
+-- (option, AWS_PROFILE, AWS_DEFAULT_PROFILE, default) in the files it selects (config_file,
+-- AWS_CONFIG_FILE, ~/.aws/config). A missing profile or an unreadable file gives no
+-- settings here: the credentials chain reports those.
+local function file_settings(where)
+  local p = config.profile(config.profile_name(where), where)
+  if not p then return {} end
   return { mode = p.retry_mode, max_attempts = tonumber(p.max_attempts) }
 end
 
@@ -135,9 +136,15 @@ Strategy.__index = Strategy
 -- AWS_MAX_ATTEMPTS, the config file's retry_mode / max_attempts, the mode's default.
 -- opts.shared = true: quota and rate limiter are the process's, not this client's.
 -- opts.quota: any object with acquire/release/available (e.g. an ngx.shared.DICT quota).
-function M.new(opts)
+-- `where` (optional): the client's { profile, config_file, credentials_file }, so the
+-- config file is the one (and the profile the one) its credentials come from;
+-- opts.profile wins over where.profile.
+function M.new(opts, where)
   opts = check_options(opts, "laws.retry.aws.new")
-  local env, file = env_settings(), file_settings(opts.profile)
+  if where ~= nil and type(where) ~= "table" then error("laws.retry.aws.new: where must be a table", 2) end
+  local files = { profile = opts.profile or where and where.profile,
+                  config_file = where and where.config_file, credentials_file = where and where.credentials_file }
+  local env, file = env_settings(), file_settings(files)
   local mode = opts.mode or env.mode or file.mode or "standard"
   if not MODES[mode] then mode = "standard" end  -- a bad env/file value must not break every call
   local n = opts.max_attempts or env.max_attempts or file.max_attempts or DEFAULT_ATTEMPTS[mode]
