@@ -25,6 +25,7 @@ local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, re
                       on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 local TIMEOUT_OPTS = { "timeout", "connect_timeout" }
+-- calls without options share this table: none made per call (bench/25-client.sh)
 local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.client: internal: shared empty table written", 2) end })
 
 local function check_opts(t, allowed, where, level)
@@ -57,7 +58,8 @@ local function op_function(name)
   end
 end
 
--- Fields a client may leave nil (read on every call: answered here without a pattern match).
+-- Fields a client may leave nil (read on every call: answered here without a pattern match;
+-- bench/25-client.sh).
 local OPTIONAL_FIELDS = { timeout = true, connect_timeout = true, on_retry = true, max_in_flight = true,
                           session = true, request_opts = true }
 
@@ -139,11 +141,10 @@ end
 
 local function http_session(self)
   if self.session == nil then
-    local ok, http = pcall(require, "laws.http")
     -- resend = false: libcurl would silently send a request again when a reused keep-alive
     -- connection dies before the answer; the retry engine must see (count, re-sign, pay
     -- quota for) every attempt instead, so such a failure comes back as GOT_NOTHING.
-    self.session = ok and http.session and http.session{ resend = false } or false
+    self.session = require("laws.http").session{ resend = false }
   end
   return self.session or nil
 end
@@ -153,7 +154,8 @@ function Client:close()
   self.session = false
 end
 
--- Per input shape, once: the names of its idempotency-token members (most have none).
+-- Per input shape, once: the names of its idempotency-token members (most have none), so a
+-- call does not walk its input's members (bench/25-client.sh).
 local token_members = setmetatable({}, { __mode = "k" })
 local function tokens_of(input)
   local list = token_members[input]
@@ -220,7 +222,8 @@ local function signed_request(self, req, creds)
   local signed
   if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
     sigv4 = sigv4 or require("laws.sigv4")
-    -- one options table per client: sign() runs to its end without yielding
+    -- one options table per client (sign() runs to its end without yielding): none made
+    -- per attempt (bench/25-client.sh)
     local o = self.sign_opts
     o.service, o.region = self.signing_name, self.region
     o.time = math.floor(runtime.time() + self.clock_offset)
@@ -241,7 +244,8 @@ local function attempt(self, op, req, creds)
   local session = rawget(self, "session")  -- false: none (nil: not looked for yet)
   if session == nil then session = http_session(self) else session = session or nil end
   -- client fields that may be nil are read with rawget: a nil field goes through __index
-  local ropts = rawget(self, "request_opts")  -- reused while session and limit stay the same
+  -- reused while session and limit stay the same: none made per attempt (bench/25-client.sh)
+  local ropts = rawget(self, "request_opts")
   local limit = rawget(self, "max_in_flight")
   if not ropts or ropts.session ~= session or ropts.max_in_flight ~= limit then
     ropts = { session = session, max_in_flight = limit }

@@ -38,7 +38,6 @@ local TRANSPORT = {
   OPERATION_TIMEDOUT = true, RECV_ERROR = true, SEND_ERROR = true, GOT_NOTHING = true,
   PARTIAL_FILE = true, SSL_CONNECT_ERROR = true, HTTP2 = true, HTTP2_STREAM = true,
 }
-M.THROTTLING_CODES, M.TRANSIENT_CODES, M.TRANSPORT_CODES = THROTTLING, TRANSIENT, TRANSPORT
 
 local MODES = { standard = true, adaptive = true, legacy = true }
 local DEFAULT_ATTEMPTS = { standard = 3, adaptive = 3, legacy = 5 }
@@ -68,7 +67,6 @@ local function header_wait(err)
   if s and s >= 0 then return s end
   return nil
 end
-M.header_wait = header_wait
 
 --- The retry-after rule: max(computed, min(header, computed + 5 s)).
 function M.apply_retry_after(computed, header)
@@ -185,16 +183,19 @@ local Call = {}
 Call.__index = Call
 
 --- Starts one logical call. opts (optional) overrides mode / max_attempts for this call.
+-- Calls without options share NO_OPTS: nothing to make or check (bench/25-client.sh).
 local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.retry.aws: internal: shared empty table written", 2) end })
 
 function Strategy:start(opts)
-  -- most calls have no per-call options: no table to make or check
   if opts == nil then opts = NO_OPTS else opts = check_options(opts, "laws.retry.aws: start") end
   local mode = opts.mode or self.mode
+  -- the caller's loop keeps its per-call state in this table (client, op, req): made with
+  -- those slots, it is never resized on the way (bench/25-client.sh, LuaJIT)
   return setmetatable({
     strategy = self, mode = mode, attempt = 0,
     max_attempts = opts.max_attempts or (opts.mode and DEFAULT_ATTEMPTS[mode]) or self.max_attempts,
-    acquired = 0, on_retry = opts.on_retry,
+    acquired = 0, on_retry = opts.on_retry or false,
+    client = false, op = false, req = false, admitted = false, skew_fixed = false,
   }, Call)
 end
 
@@ -206,7 +207,8 @@ function Call:before_attempt()
 end
 
 --- The amz-sdk-request header value for the current attempt.
--- The usual values, made once: [max_attempts][attempt] -> header (small counts only).
+-- The usual values, made once: [max_attempts][attempt] -> header (small counts only), no
+-- string.format per attempt (bench/25-client.sh).
 local sdk_request = setmetatable({}, { __index = function(t, max)
   local row = {}
   for i = 1, max do row[i] = ("attempt=%d; max=%d"):format(i, max) end
@@ -293,5 +295,4 @@ function Call:after_attempt(res, err) -- luacheck: ignore res
   return delay, event
 end
 
-M.Strategy, M.Call = Strategy, Call
 return M

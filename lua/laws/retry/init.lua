@@ -90,6 +90,5 @@ local function retry(fn, opts)
   return loop(retry_step, { fn = fn, success = opts.success or default_success, policy = policy,
                             on_retry = opts.on_retry, attempt = 0 })
 end
-M.retry = retry
 
 return setmetatable(M, { __call = function(_, ...) return retry(...) end })

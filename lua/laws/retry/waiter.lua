@@ -175,7 +175,6 @@ local function wait_step(s)
     return nil, nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
       message = (w.name or "waiter") .. " did not succeed within " .. s.max_wait .. " s" }
   end
-  s.sched = s.sched or schedule(s.min_d, s.max_d, nil)
   local d = delay(s.sched, attempt, remaining, s.min_d)
   if s.on_retry then s.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
   return d
@@ -194,10 +193,8 @@ function Waiter:wait(client, params, opts)
   if self.prepare then req = self.prepare(params or {}) end
   return loop(wait_step, {
     waiter = self, client = client, req = req, on_retry = opts.on_retry, attempt = 0,
-    min_d = min_d, max_d = max_d, max_wait = opts.max_wait or self.max_wait, start = runtime.now(),
-    -- unseeded: made at the first delay (most waits end on their first attempt); a seed
-    -- is checked at once
-    sched = seed ~= nil and schedule(min_d, max_d, seed) or false,
+    max_wait = opts.max_wait or self.max_wait, start = runtime.now(),
+    min_d = min_d, sched = schedule(min_d, max_d, seed),
   })
 end
 
