@@ -116,6 +116,14 @@ local function check_options(opts, where)
   if opts.seed ~= nil and not (opts.seed % 1 == 0 and math.abs(opts.seed) < 2 ^ 53) then
     error(where .. ": seed must be an integer", 3)
   end
+  for _, k in ipairs{ "base", "throttle_base", "cap" } do
+    local v = opts[k]
+    -- a cap of 0 would be "no cap" to the C schedule: a cap must be a delay
+    if v ~= nil and not (v >= 0 and v < math.huge and (k ~= "cap" or v > 0)) then
+      error(where .. ": option '" .. k .. "' must be a finite number " .. (k == "cap" and "> 0" or ">= 0")
+            .. ", got " .. tostring(v), 3)
+    end
+  end
   if opts.mode ~= nil and not MODES[opts.mode] then
     error(where .. ": mode must be standard, adaptive or legacy, got '" .. opts.mode .. "'", 3)
   end
