@@ -21,9 +21,9 @@ int laws_backoff_init(laws_backoff *b, int kind, double base) {
 }
 
 int laws_backoff_jitter_from_name(const char *name) {
-  static const char *const names[] = { "none", "full", "equal", "decorrelated" };
+  static const char *const names[] = { "none", "full", "equal", "decorrelated", "floor" };
   int i;
-  for (i = 0; i < 4; i++)
+  for (i = 0; i < 5; i++)
     if (strcmp(name, names[i]) == 0) return i;
   return -1;
 }
@@ -41,6 +41,11 @@ static double exponential(laws_backoff *b, int attempt) {
     return laws_rng_uniform(&b->rng, 0, ceiling);
   case LAWS_JITTER_EQUAL:
     return ceiling / 2 + laws_rng_uniform(&b->rng, 0, ceiling / 2);
+  case LAWS_JITTER_FLOOR:
+    /* Smithy waiters: uniform in [base, ceiling]. A zero base never grows: the ceiling is
+     * then the cap, so the waits are not all zero (a spin when calls take no time). */
+    if (b->base <= 0 && b->cap > 0) ceiling = b->cap;
+    return laws_rng_uniform(&b->rng, b->base < ceiling ? b->base : ceiling, ceiling);
   case LAWS_JITTER_DECORRELATED:
     /* sleep = min(cap, random(base, prev * 3)); each call starts again from base */
     if (attempt <= 1) b->prev = b->base;

@@ -1,14 +1,17 @@
-/* Backoff schedules: how long to wait before the next attempt, or "stop".
- * Exponential with the jitters of the AWS Architecture Blog's "Exponential Backoff And
- * Jitter" (none, full, equal, decorrelated), constant and linear; a cap, an attempt
- * limit and an elapsed-time limit. Pure arithmetic: the caller supplies the elapsed time. */
+/* Backoff schedules: how long to wait before the next attempt, or "stop". The one
+ * implementation behind laws.backoff's policies, the AWS retry strategy's delays and the
+ * waiters' delays. Exponential with the jitters of the AWS Architecture Blog's
+ * "Exponential Backoff And Jitter" (none, full, equal, decorrelated) and the Smithy
+ * waiters' (floor: uniform between the base and the ceiling), constant and linear; a cap,
+ * an attempt limit and an elapsed-time limit. Pure arithmetic: the caller supplies the
+ * elapsed time. */
 #ifndef LAWS_BACKOFF_H
 #define LAWS_BACKOFF_H
 
 #include "rng.h"
 
 enum { LAWS_BACKOFF_EXPONENTIAL, LAWS_BACKOFF_CONSTANT, LAWS_BACKOFF_LINEAR };
-enum { LAWS_JITTER_NONE, LAWS_JITTER_FULL, LAWS_JITTER_EQUAL, LAWS_JITTER_DECORRELATED };
+enum { LAWS_JITTER_NONE, LAWS_JITTER_FULL, LAWS_JITTER_EQUAL, LAWS_JITTER_DECORRELATED, LAWS_JITTER_FLOOR };
 
 typedef struct laws_backoff {
   int kind, jitter;
@@ -27,7 +30,7 @@ int laws_backoff_init(laws_backoff *b, int kind, double base);
  * seconds elapsed since the call began. Returns the delay (>= 0) or -1 to stop. The delay
  * is shortened so the last attempt still happens at the max_elapsed deadline. */
 double laws_backoff_next(laws_backoff *b, int attempt, double elapsed);
-/* Parses "none" | "full" | "equal" | "decorrelated"; -1 if unknown. */
+/* Parses "none" | "full" | "equal" | "decorrelated" | "floor"; -1 if unknown. */
 int laws_backoff_jitter_from_name(const char *name);
 
 #endif

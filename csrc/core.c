@@ -4,7 +4,7 @@
 LUALIB_API int luaopen_laws_core(lua_State *L);
 
 static const lua_CFunction mods[] = {
-  laws_hash_open, laws_sigv4_open, laws_http_open, laws_retry_open, laws_multi_open, NULL
+  laws_hash_open, laws_sigv4_open, laws_http_open, laws_retry_open, laws_time_open, laws_multi_open, NULL
 };
 
 LUALIB_API int luaopen_laws_core(lua_State *L) {

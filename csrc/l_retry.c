@@ -1,6 +1,6 @@
-/* Binding for the retry timing parts: clock, sleep, randomness, backoff schedules, the
- * retry quota and the adaptive rate limiter. Translation only: the arithmetic lives in
- * clock.c, rng.c, backoff.c, quota.c and ratelimiter.c. Nothing here calls Lua code. */
+/* Binding for the retry maths: backoff schedules, the retry quota and the adaptive rate
+ * limiter. Translation only: the arithmetic lives in backoff.c, quota.c and
+ * ratelimiter.c. Nothing here calls Lua code. (Clocks, sleep and ids: l_time.c.) */
 #include "laws_lua.h"
 
 #include <math.h>
@@ -8,78 +8,18 @@
 #include <string.h>
 
 #include "backoff.h"
-#include "clock.h"
 #include "quota.h"
 #include "ratelimiter.h"
-#include "rng.h"
 
 #define LAWS_BACKOFF_MT "laws.core.backoff"
 #define LAWS_QUOTA_MT "laws.core.quota"
 #define LAWS_RATELIMITER_MT "laws.core.ratelimiter"
-#define LAWS_RNG_MT "laws.core.rng"
-
-/* ---- clock, sleep, randomness ---- */
-
-static int l_monotonic(lua_State *L) { lua_pushnumber(L, laws_clock_monotonic()); return 1; }
-static int l_wall_time(lua_State *L) { lua_pushnumber(L, laws_clock_wall()); return 1; }
-
-static int l_sleep(lua_State *L) {
-  double s = luaL_checknumber(L, 1);
-  luaL_argcheck(L, !isnan(s), 1, "delay is NaN");
-  laws_clock_sleep(s);
-  return 0;
-}
-
-static int l_random_bytes(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
-  luaL_Buffer b;
-  char *p;
-  luaL_argcheck(L, n >= 0 && n <= 65536, 1, "between 0 and 65536 bytes");
-  luaL_buffinit(L, &b);
-  p = luaL_prepbuffer(&b);  /* LUAL_BUFFERSIZE is at least 256 on every supported Lua */
-  while (n > 0) {
-    size_t chunk = (size_t)n < 256 ? (size_t)n : 256;
-    if (laws_rng_os_bytes(p, chunk) != 0) return luaL_error(L, "getrandom failed");
-    luaL_addsize(&b, chunk);
-    n -= (lua_Integer)chunk;
-    if (n > 0) p = luaL_prepbuffer(&b);
-  }
-  luaL_pushresult(&b);
-  return 1;
-}
-
-static int l_uuid4(lua_State *L) {
-  char out[37];
-  if (laws_uuid4(out) != 0) return luaL_error(L, "getrandom failed");
-  lua_pushstring(L, out);
-  return 1;
-}
 
 /* A seed from Lua: an integer (or a float with an integer value). */
 static uint64_t check_seed(lua_State *L, int idx) {
   lua_Number n = luaL_checknumber(L, idx);
   luaL_argcheck(L, n == floor(n) && fabs(n) < 9007199254740992.0, idx, "seed must be an integer");
   return (uint64_t)(int64_t)n;
-}
-
-/* ---- rng objects ---- */
-
-static int l_rng_new(lua_State *L) {
-  laws_rng *r = lua_newuserdatauv(L, sizeof *r, 0);
-  luaL_setmetatable(L, LAWS_RNG_MT);
-  if (lua_isnoneornil(L, 1)) {
-    if (laws_rng_seed_os(r) != 0) return luaL_error(L, "getrandom failed");
-  } else {
-    laws_rng_seed(r, check_seed(L, 1));
-  }
-  return 1;
-}
-
-static int l_rng_random(lua_State *L) {
-  laws_rng *r = luaL_checkudata(L, 1, LAWS_RNG_MT);
-  if (lua_isnoneornil(L, 2)) lua_pushnumber(L, laws_rng_double(r));
-  else lua_pushnumber(L, laws_rng_uniform(r, luaL_checknumber(L, 2), luaL_checknumber(L, 3)));
-  return 1;
 }
 
 /* ---- backoff objects ---- */
@@ -190,11 +130,6 @@ static int l_quota_available(lua_State *L) {
   return 1;
 }
 
-static int l_quota_capacity(lua_State *L) {
-  lua_pushinteger(L, check_quota(L)->capacity);
-  return 1;
-}
-
 /* ---- adaptive rate limiter ---- */
 
 static laws_ratelimiter *check_rl(lua_State *L) { return luaL_checkudata(L, 1, LAWS_RATELIMITER_MT); }
@@ -259,23 +194,19 @@ static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods) {
 
 int laws_retry_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    { "monotonic", l_monotonic }, { "wall_time", l_wall_time }, { "sleep", l_sleep },
-    { "random_bytes", l_random_bytes }, { "uuid4", l_uuid4 }, { "rng_new", l_rng_new },
     { "backoff_new", l_backoff_new }, { "quota_new", l_quota_new },
     { "ratelimiter_new", l_ratelimiter_new }, { NULL, NULL }
   };
-  static const luaL_Reg rng_m[] = { { "random", l_rng_random }, { NULL, NULL } };
   static const luaL_Reg backoff_m[] = { { "next", l_backoff_next }, { "fork", l_backoff_fork }, { NULL, NULL } };
   static const luaL_Reg quota_m[] = {
     { "acquire", l_quota_acquire }, { "release", l_quota_release },
-    { "available", l_quota_available }, { "capacity", l_quota_capacity }, { NULL, NULL }
+    { "available", l_quota_available }, { NULL, NULL }
   };
   static const luaL_Reg rl_m[] = {
     { "acquire", l_ratelimiter_acquire }, { "update", l_ratelimiter_update },
     { "state", l_ratelimiter_state }, { "dump", l_ratelimiter_dump }, { "load", l_ratelimiter_load },
     { NULL, NULL }
   };
-  new_class(L, LAWS_RNG_MT, rng_m);
   new_class(L, LAWS_BACKOFF_MT, backoff_m);
   new_class(L, LAWS_QUOTA_MT, quota_m);
   new_class(L, LAWS_RATELIMITER_MT, rl_m);

@@ -1,5 +1,5 @@
 local laws = require "laws"
-local backoff = require "laws.backoff"
+local backoff = require "laws.retry.backoff"
 local fake_clock = require "support.fake_clock"
 
 describe("laws.backoff", function()

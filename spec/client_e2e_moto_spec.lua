@@ -5,7 +5,7 @@ local json = require "laws.json"
 local servers = require "spec.support.servers"
 
 local srv, base, key
-local TABLE = "laws-spec-" .. laws.client.uuid4()
+local TABLE = "laws-spec-" .. require("laws.core").uuid4()
 
 setup(function()
   assert(pcall(require, "laws.sigv4"), "these specs need laws.sigv4 (the signer area) merged")

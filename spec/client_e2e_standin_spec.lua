@@ -1,6 +1,7 @@
 -- End to end against the local Connect Cases / Customer Profiles stand-in: real signing
 -- (checked by botocore in the stand-in), real libcurl, real retries, faults on the server.
 local laws = require "laws"
+local uuid4 = require("laws.core").uuid4
 local json = require "laws.json"
 local servers = require "spec.support.servers"
 
@@ -32,7 +33,7 @@ end)
 before_each(function() control("POST", "/reset", {}) end)
 
 local function case_domain()
-  local d = assert(cases:CreateDomain{ name = "spec-" .. laws.client.uuid4() })
+  local d = assert(cases:CreateDomain{ name = "spec-" .. uuid4() })
   local t = assert(cases:CreateTemplate{ domainId = d.domainId, name = "t", status = "Active",
                                          requiredFields = { { fieldId = "title" } } })
   return d.domainId, t.templateId
@@ -69,7 +70,7 @@ describe("Connect Cases and Customer Profiles through laws.client (stand-in)", f
   end)
 
   it("returns the service's errors with code, status and request id, without retrying them", function()
-    local r, err = cases:GetCase{ domainId = laws.client.uuid4(), caseId = laws.client.uuid4(), fields = { { id = "title" } } }
+    local r, err = cases:GetCase{ domainId = uuid4(), caseId = uuid4(), fields = { { id = "title" } } }
     assert.is_nil(r)
     assert.equal("ResourceNotFoundException", err.code)
     assert.equal(404, err.status)

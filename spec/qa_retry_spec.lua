@@ -1,9 +1,9 @@
 -- QA: hostile policies and odd numbers for laws.retry, laws.backoff and the client retry
 -- strategy. Each case broke before its fix (a hang, an internal error, a wrong message).
 local retry = require "laws.retry"
-local backoff = require "laws.backoff"
+local backoff = require "laws.retry.backoff"
 local runtime = require "laws.runtime"
-local retry_strategy = require "laws.retry_strategy"
+local retry_strategy = require "laws.retry.aws"
 local fakeenv = require "spec.support.fakeenv"
 
 describe("qa: laws.retry with a hostile policy", function()

@@ -58,4 +58,36 @@ describe("laws.retry inside laws.async tasks", function()
     assert.is_true((st.faults.error or 0) > 0)   -- 503s were injected and retried by the client
     assert.equal(n, st.cases_created)
   end)
+
+  it("a task cancelled while its client call waits out the backoff ends there: no second attempt", function()
+    srv.lag{ fixed = 0 }
+    srv.clear_faults()
+    srv.fault{ kind = "error", op = "ListDomains", status = 503 }
+    -- a seed whose first backoff (base 5 s, full jitter) is long enough to cancel in
+    local seed
+    for s = 1, 100 do
+      local d = core.backoff_new{ kind = "exponential", base = 5, cap = 20, jitter = "full", seed = s }:next(1, 0)
+      if d > 2 then seed = s; break end
+    end
+    local c = laws.client("connectcases", { region = "us-east-1", endpoint = srv.url, credentials = srv.credentials,
+                                            retry = { base = 5, seed = seed, max_attempts = 3 } })
+    local before = srv.stats().faults.error or 0
+    local task, retried
+    local t0 = core.monotonic()
+    async.run(function()
+      task = async.spawn(function() return c:ListDomains({}, { on_retry = function() retried = true end }) end)
+      async.sleep(0.3 * scale)
+      task:cancel()
+    end)
+    local wall = core.monotonic() - t0
+    c:close()
+    srv.clear_faults()
+    local res, err = async.wait(task)
+    assert.is_nil(res)
+    -- (the cancel's code, whichever spelling laws.async gives it)
+    assert.equal("cancelled", err and tostring(err.code):lower(), tostring(err))
+    assert.is_true(retried, "the call never reached its backoff")
+    assert.equal(1, (srv.stats().faults.error or 0) - before, "attempts made after the cancel")
+    assert.is_true(wall < 2, ("the run waited %.1f s: the backoff went on after the cancel"):format(wall))
+  end)
 end)

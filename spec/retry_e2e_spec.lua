@@ -1,4 +1,4 @@
--- The retry engine end to end: laws.client -> laws.retry_strategy / laws.retry / waiters
+-- The retry engine end to end: laws.client -> laws.retry.aws / laws.retry / waiters
 -- against the Connect Cases stand-in with fault injection and visibility lag, every
 -- count read back from the server.
 local laws = require "laws"
@@ -109,8 +109,9 @@ describe("client retries against the stand-in", function()
       assert(c:ListDomains({}, { on_retry = function(e) ev = e end }))
       local took = core.monotonic() - t0
       c:close()
-      -- the jitter this seed gives the first retry: rng(seed) x base
-      local computed = core.rng_new(seed):random() * (ev.throttling and 1 or 0.05)
+      -- the jitter this seed gives the first retry: the strategy's seeded full-jitter schedule
+      local computed = core.backoff_new{ kind = "exponential", base = ev.throttling and 1 or 0.05, cap = 20,
+                                         jitter = "full", seed = seed }:next(1, 0)
       return ev.delay, computed, took
     end
     local d, computed, took = one({ kind = "error", op = "ListDomains", status = 503, count = 1,

@@ -94,7 +94,7 @@ describe("laws.retry", function()
   it("runs inside a coroutine whose fn, success and policy yield, resumed to completion", function()
     clock.restore()
     local sleeps = {}
-    local prev = runtime.install{ sleep = function(s) sleeps[#sleeps + 1] = s; coroutine.yield("sleep", s) end }
+    local prev = runtime.install{ sleep = function(s) sleeps[#sleeps + 1] = s; coroutine.yield("sleep", s); return true end }
     local n = 0
     local co = coroutine.create(function()
       return laws.retry(function() n = n + 1; coroutine.yield("fn"); return n end, {
@@ -128,9 +128,22 @@ describe("laws.retry", function()
     assert.error_matches(function() laws.retry(print, { policy = 3 }) end, "option 'policy' must be callable")
     assert.error_matches(function()
       laws.retry(function() return nil, "e" end, { policy = function() return "soon" end })
-    end, "policy returned soon")
+    end, 'policy returned a string %("soon"%)')
     assert.error_matches(function()
       laws.retry(function() return nil, "e" end, { policy = function() return -1 end })
     end, "policy returned %-1")
+  end)
+
+  it("names the type of a delay that is no number, so a string that looks like one is not taken for it", function()
+    local function message(v)
+      local ok, e = pcall(laws.retry, function() return nil, "e" end, { policy = function() return v end })
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    assert.matches('policy returned a string ("0.01"); a finite delay in seconds >= 0 or nil expected',
+                   message("0.01"), 1, true)
+    assert.matches("policy returned a boolean (true)", message(true), 1, true)
+    assert.matches("policy returned a table;", message({}), 1, true)
+    assert.matches("policy returned inf;", message(math.huge), 1, true)
   end)
 end)

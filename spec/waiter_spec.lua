@@ -1,8 +1,8 @@
 local laws = require "laws"
-local waiter = require "laws.waiter"
-local path = require "laws.waiters.path"
+local waiter = require "laws.retry.waiter"
+local path = require "laws.retry.path"
 local errors = require "laws.errors"
-local conditions = require "laws.conditions"
+local conditions = require "laws.retry.conditions"
 local fake_clock = require "support.fake_clock"
 
 -- a client whose answers come from a script; records the calls
@@ -114,14 +114,30 @@ describe("laws.waiter", function()
   end)
 
   it("Smithy delays: between min_delay and the doubling ceiling, capped by max_delay", function()
-    for n = 1, 12 do
-      for _, r in ipairs{ 0, 0.5, 0.999 } do
-        local d = waiter.delay(0.05, 2, n, 1000, r)
-        assert.is_true(d >= 0.05 and d <= math.min(2, 0.05 * 2 ^ (n - 1)) + 1e-12)
-      end
+    local w = laws.waiter{ operation = "Op", min_delay = 0.05, max_delay = 2, max_wait = 1000, acceptors = {
+      { state = "success", matcher = { output = { path = "ok", expected = true, comparator = "booleanEquals" } } },
+    } }
+    local n = 0
+    local c = scripted{ function() n = n + 1; return { ok = n > 14 } end }
+    assert(w(c, {}, { seed = 9 }))
+    assert.equal(14, #clock.sleeps)
+    for i, d in ipairs(clock.sleeps) do
+      assert.is_true(d >= 0.05 and d <= math.min(2, 0.05 * 2 ^ (i - 1)) + 1e-12, ("wait %d was %s s"):format(i, d))
     end
-    assert.equal(2, waiter.delay(0.05, 2, 40, 1000, 1))
-    assert.near(0.95, waiter.delay(0.05, 2, 10, 1.0, 1), 1e-9)   -- lands at remaining - min_delay
+    assert.is_true(clock.sleeps[14] > 1, "late waits reach towards max_delay")
+  end)
+
+  it("shortens the last wait so the last attempt lands min_delay before the deadline", function()
+    local w = laws.waiter{ operation = "Op", min_delay = 0.3, max_delay = 2, max_wait = 1, acceptors = {
+      { state = "success", matcher = { success = true } },
+      { state = "retry", matcher = { errorType = "ResourceNotFoundException" } },
+    } }
+    local c = scripted{ function() clock.advance(0.6); return nil, nf() end }
+    local _, err = w(c, {}, { seed = 1 })
+    assert.equal("WaiterTimeout", err.code)
+    -- 0.4 s left after the first call, the schedule says 0.3: 0.4 - 0.3 leaves less than
+    -- min_delay, so the wait is cut to remaining - min_delay
+    assert.near(0.1, clock.sleeps[1], 1e-9)
   end)
 
   it("times out after max_wait with WaiterTimeout carrying the last result", function()
@@ -205,6 +221,29 @@ describe("project waiters", function()
     assert.is_nil(waiter.get("nosuchservice", "CaseVisible"))
     assert.error_matches(function() waiter.get(nil, "x") end, "service must be a string")
     assert.same({ "CaseSearchable", "CaseVisible" }, waiter.list("connectcases"))
+  end)
+
+  it("tells a missing definition file (no such waiter) from a broken one (raises naming it)", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/laws/retry/waiters"))
+    local f = assert(io.open(dir .. "/laws/retry/waiters/brokensvc.lua", "w"))
+    f:write("return { Ready = { operation = 'Get', acceptors = {} \n")   -- a syntax error
+    f:close()
+    local saved = package.path
+    package.path = dir .. "/?.lua;" .. saved
+    local ok, e = pcall(waiter.get, "brokensvc", "Ready")
+    local ok_list, e_list = pcall(waiter.list, "brokensvc")
+    local missing = waiter.get("nosuchsvc", "Ready")
+    package.path = saved
+    os.execute("rm -rf " .. dir)
+    assert.is_false(ok, "a definition file with a syntax error was taken for no waiter at all")
+    assert.matches("laws.retry.waiters.brokensvc", tostring(e), 1, true)
+    assert.matches("brokensvc.lua", tostring(e), 1, true)
+    assert.is_false(ok_list, "waiter.list hid the broken definition file")
+    assert.matches("laws.retry.waiters.brokensvc", tostring(e_list), 1, true)
+    assert.is_nil(missing)
+    assert.same({}, waiter.list("nosuchsvc"))
   end)
 end)
 

@@ -1,13 +1,16 @@
 --- laws.client(service, opts) / laws.client{ model = "service-2.json", ... }: AWS service
 -- clients driven by operation tables. One call: validate and serialise once, then per
 -- attempt get credentials, sign afresh, send through laws.runtime, parse, and let
--- laws.retry_strategy decide whether and when to try again.
+-- laws.retry.aws (the AWS retry strategy) decide whether and when to try again.
 local errors = require "laws.errors"
 local runtime = require "laws.runtime"
 local model = require "laws.model"
 local endpoints = require "laws.endpoints"
 local common = require "laws.protocol.common"
-local skew = require "laws.client_skew"
+local skew = require "laws.retry.skew"
+local aws_retry = require "laws.retry.aws"
+local retry_loop = require("laws.retry").loop
+local uuid4 = require("laws.core").uuid4   -- v4 UUIDs from the OS's randomness
 
 local M = {}
 
@@ -22,6 +25,7 @@ local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, re
                       on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
 local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
 local TIMEOUT_OPTS = { "timeout", "connect_timeout" }
+-- calls without options share this table: none made per call (bench/25-client.sh)
 local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.client: internal: shared empty table written", 2) end })
 
 local function check_opts(t, allowed, where, level)
@@ -35,30 +39,7 @@ local function check_opts(t, allowed, where, level)
   end
 end
 
---- UUID v4 from the C core's OS randomness (core.uuid4 from the retry area when present).
-local core_ok, core = pcall(require, "laws.core")
-if not core_ok then core = {} end
-local function lua_uuid4()
-  local b
-  if core.random_bytes then b = core.random_bytes(16)
-  else
-    local f = assert(io.open("/dev/urandom", "rb"))
-    b = f:read(16)
-    f:close()
-  end
-  local bytes = { b:byte(1, 16) }
-  bytes[7] = bytes[7] % 16 + 0x40   -- version 4
-  bytes[9] = bytes[9] % 64 + 0x80   -- RFC 4122 variant
-  local hex = string.format(string.rep("%02x", 16), (table.unpack or unpack)(bytes))
-  return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-" .. hex:sub(17, 20) .. "-" .. hex:sub(21)
-end
-local uuid4 = core.uuid4 or lua_uuid4
-M.uuid4 = uuid4
-
-local retry_strategy = require "laws.retry_strategy"
-
 local Client = {}
-M.Client = Client
 local retry_opts
 
 local function unknown_op(self, name)
@@ -77,7 +58,8 @@ local function op_function(name)
   end
 end
 
--- Fields a client may leave nil (read on every call: answered here without a pattern match).
+-- Fields a client may leave nil (read on every call: answered here without a pattern match;
+-- bench/25-client.sh).
 local OPTIONAL_FIELDS = { timeout = true, connect_timeout = true, on_retry = true, max_in_flight = true,
                           session = true, request_opts = true }
 
@@ -139,7 +121,7 @@ function M.new(service, opts)
     service = service or m.meta.endpointPrefix, model = m, proto = require(proto_mod),
     region = region, endpoint = url, signing_name = m.meta.signingName or m.meta.endpointPrefix,
     credentials = require("laws.credentials").resolve(opts),
-    strategy = retry_strategy.new(retry_opts(opts)),
+    strategy = aws_retry.new(retry_opts(opts), opts),
     timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
     max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
@@ -148,22 +130,21 @@ function M.new(service, opts)
   return self
 end
 
--- The client's retry options: opts.retry plus the client-wide on_retry hook and profile.
+-- The client's retry options: opts.retry plus the client-wide on_retry hook (the profile
+-- and config files reach the strategy as its `where`).
 retry_opts = function(opts)
   local r = {}
   for k, v in pairs(opts.retry or {}) do r[k] = v end
   if opts.on_retry and r.on_retry == nil then r.on_retry = opts.on_retry end
-  if opts.profile and r.profile == nil then r.profile = opts.profile end
   return r
 end
 
 local function http_session(self)
   if self.session == nil then
-    local ok, http = pcall(require, "laws.http")
     -- resend = false: libcurl would silently send a request again when a reused keep-alive
     -- connection dies before the answer; the retry engine must see (count, re-sign, pay
     -- quota for) every attempt instead, so such a failure comes back as GOT_NOTHING.
-    self.session = ok and http.session and http.session{ resend = false } or false
+    self.session = require("laws.http").session{ resend = false }
   end
   return self.session or nil
 end
@@ -173,7 +154,8 @@ function Client:close()
   self.session = false
 end
 
--- Per input shape, once: the names of its idempotency-token members (most have none).
+-- Per input shape, once: the names of its idempotency-token members (most have none), so a
+-- call does not walk its input's members (bench/25-client.sh).
 local token_members = setmetatable({}, { __mode = "k" })
 local function tokens_of(input)
   local list = token_members[input]
@@ -240,7 +222,8 @@ local function signed_request(self, req, creds)
   local signed
   if creds then   -- false: `credentials = false`, an unsigned call (STS AssumeRoleWithWebIdentity)
     sigv4 = sigv4 or require("laws.sigv4")
-    -- one options table per client: sign() runs to its end without yielding
+    -- one options table per client (sign() runs to its end without yielding): none made
+    -- per attempt (bench/25-client.sh)
     local o = self.sign_opts
     o.service, o.region = self.signing_name, self.region
     o.time = math.floor(runtime.time() + self.clock_offset)
@@ -261,7 +244,8 @@ local function attempt(self, op, req, creds)
   local session = rawget(self, "session")  -- false: none (nil: not looked for yet)
   if session == nil then session = http_session(self) else session = session or nil end
   -- client fields that may be nil are read with rawget: a nil field goes through __index
-  local ropts = rawget(self, "request_opts")  -- reused while session and limit stay the same
+  -- reused while session and limit stay the same: none made per attempt (bench/25-client.sh)
+  local ropts = rawget(self, "request_opts")
   local limit = rawget(self, "max_in_flight")
   if not ropts or ropts.session ~= session or ropts.max_in_flight ~= limit then
     ropts = { session = session, max_in_flight = limit }
@@ -296,6 +280,50 @@ local function check_call_opts(opname, call_opts)
   end
 end
 
+-- One attempt of a call, run by laws.retry's loop with the strategy's call object as its
+-- state (rc.client, rc.op, rc.req set by Client:call): nil and the results to return, or
+-- the seconds to wait first (the adaptive limiter's wait, the backoff before a retry).
+local function call_step(rc)
+  if rc.admitted then
+    rc.admitted = false            -- the limiter's wait for this attempt is over
+  else
+    local wait = rc:before_attempt()
+    if wait and wait > 0 then rc.admitted = true; return wait end
+  end
+  local self, op, req = rc.client, rc.op, rc.req
+  -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
+  local creds, cerr = false, nil
+  -- the attempt's timeout bounds fetching its credentials too
+  if self.credentials and not op.unsigned then
+    local t = req.timeout
+    creds, cerr = self.credentials:get(t and { timeout = t } or nil)
+  end
+  if creds == nil then
+    if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
+    cerr.attempts = rc.attempt
+    return nil, nil, cerr
+  end
+  req.headers["amz-sdk-request"] = rc:request_header()
+  local result, err, res = attempt(self, op, req, creds)
+  if not err then
+    rc:after_attempt(result, nil)
+    return nil, result
+  end
+  if not rc.skew_fixed and res then
+    local offset = skew.correction(err, res.headers, runtime.time() + self.clock_offset)
+    if offset then
+      -- The request was fine, our clock was not: the strategy retries at once, free of quota.
+      self.clock_offset = self.clock_offset + offset
+      err.clock_skew_corrected = true
+      rc.skew_fixed = true
+    end
+  end
+  local delay = rc:after_attempt(nil, err)
+  err.attempts = rc.attempt
+  if delay == nil then return nil, nil, err end
+  return delay
+end
+
 --- Call an operation by name. Returns result or nil, err (err.attempts set).
 function Client:call(opname, params, call_opts)
   if getmetatable(self) ~= meta then error("laws.client: call it as client:call(op, params)", 2) end
@@ -328,47 +356,14 @@ function Client:call(opname, params, call_opts)
     if call_opts.on_retry then per_call.on_retry = call_opts.on_retry end
   end
   local rcall = self.strategy:start(per_call)
-  local skew_fixed = false
-  while true do
-    local wait = rcall:before_attempt() or 0
-    if wait > 0 then runtime.sleep(wait) end
-    -- false: sent unsigned (`credentials = false`, or an operation AWS serves without auth)
-    local creds, cerr = false, nil
-    -- the attempt's timeout bounds fetching its credentials too
-    if self.credentials and not op.unsigned then
-      creds, cerr = self.credentials:get(req.timeout and { timeout = req.timeout } or nil)
-    end
-    if creds == nil then
-      if not errors.is(cerr) then cerr = errors.new{ code = "CredentialsError", message = tostring(cerr) } end
-      cerr.attempts = rcall.attempt
-      return nil, cerr
-    end
-    headers["amz-sdk-request"] = rcall:request_header()
-    local result, err, res = attempt(self, op, req, creds)
-    if not err then
-      rcall:after_attempt(result, nil)
-      return result
-    end
-    if not skew_fixed and res then
-      local offset = skew.correction(err, res.headers, runtime.time() + self.clock_offset)
-      if offset then
-        -- The request was fine, our clock was not: the strategy retries at once, free of quota.
-        self.clock_offset = self.clock_offset + offset
-        err.clock_skew_corrected = true
-        skew_fixed = true
-      end
-    end
-    local delay = rcall:after_attempt(nil, err)
-    err.attempts = rcall.attempt
-    if delay == nil then return nil, err end
-    if delay > 0 then runtime.sleep(delay) end
-  end
+  rcall.client, rcall.op, rcall.req = self, op, req
+  return retry_loop(call_step, rcall)
 end
 
 --- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".
 local waiter  -- laws.waiter, loaded on the first wait
 function Client:wait(name, params, opts)
-  waiter = waiter or require "laws.waiter"
+  waiter = waiter or require "laws.retry.waiter"
   local w = type(name) == "string" and waiter.get(self.service, name)
   if not w then
     local names = waiter.list(self.service)

@@ -4,13 +4,13 @@
 local laws = { _VERSION = "laws 0.1" }
 
 local areas = {
-  sigv4 = "laws.sigv4", http = "laws.http", backoff = "laws.backoff",
+  sigv4 = "laws.sigv4", http = "laws.http", backoff = "laws.retry.backoff",
   errors = "laws.errors", credentials = "laws.credentials", config = "laws.config",
-  async = "laws.async", runtime = "laws.runtime", conditions = "laws.conditions",
+  async = "laws.async", runtime = "laws.runtime", conditions = "laws.retry.conditions",
   endpoints = "laws.endpoints",
 }
 -- Areas whose module *is* a callable: laws.client(...), laws.retry(...), laws.waiter{...}.
-local callables = { client = "laws.client", retry = "laws.retry", waiter = "laws.waiter" }
+local callables = { client = "laws.client", retry = "laws.retry", waiter = "laws.retry.waiter" }
 
 return setmetatable(laws, {
   __index = function(t, k)

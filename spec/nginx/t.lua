@@ -152,7 +152,7 @@ function handlers.wait(a)
   local ok, res, err = pcall(function()
     local has_retry, retry = pcall(require, "laws.retry")
     if has_retry then
-      local backoff = require "laws.backoff"
+      local backoff = require "laws.retry.backoff"
       return retry(function() return runtime.now() - t0 end, {
         success = function(elapsed) return elapsed and elapsed >= total end,
         policy = backoff.constant{ delay = step, max_attempts = 1000 },

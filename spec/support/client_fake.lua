@@ -39,7 +39,7 @@ function M.script(responses, opts)
       copy.headers = copy.headers or {}
       return copy
     end,
-    sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s end,
+    sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s; return true end,
     time = opts and opts.time or false,
   }
   -- hermetic endpoints: a developer's AWS_ENDPOINT_URL* / AWS_USE_* must not change expected URLs

@@ -9,7 +9,7 @@ return function(start)
   fake.prev = runtime.install{
     now = function() return fake.t end,
     time = function() return 1764153000 + fake.t end,
-    sleep = function(s) fake.sleeps[#fake.sleeps + 1] = s; fake.t = fake.t + s end,
+    sleep = function(s) fake.sleeps[#fake.sleeps + 1] = s; fake.t = fake.t + s; return true end,
   }
   function fake.restore() runtime.install(fake.prev) end
   return fake

@@ -68,6 +68,19 @@ static void test_backoff(void) {
     if (!(d >= 0.2 && d <= 0.4)) ok = 0;
   }
   TAP_OK(ok, "equal jitter in [ceiling/2, ceiling]");
+  b.jitter = LAWS_JITTER_FLOOR;
+  for (i = 0, ok = 1; i < 1000; i++) {
+    double d = laws_backoff_next(&b, 3, 0);
+    if (d < 0.1 || d > 0.4) ok = 0;
+  }
+  TAP_OK(ok, "floor jitter (Smithy waiters) in [base, ceiling]");
+  b.base = 0;
+  for (i = 0, ok = 1; i < 1000; i++) {
+    double d = laws_backoff_next(&b, 3, 0);
+    if (d < 0 || d > 1) ok = 0;
+  }
+  TAP_OK(ok, "floor jitter from a zero base ranges up to the cap");
+  b.base = 0.1;
   b.jitter = LAWS_JITTER_DECORRELATED;
   for (ok = 1, i = 1; i < 1000; i++) {
     prev = i == 1 ? b.base : b.prev;
@@ -88,6 +101,7 @@ static void test_backoff(void) {
   laws_backoff_init(&b, LAWS_BACKOFF_CONSTANT, 2);
   TAP_OK(laws_backoff_next(&b, 1, 0) == 2 && laws_backoff_next(&b, 9, 0) == 2, "constant");
   TAP_OK(laws_backoff_jitter_from_name("decorrelated") == LAWS_JITTER_DECORRELATED &&
+         laws_backoff_jitter_from_name("floor") == LAWS_JITTER_FLOOR &&
          laws_backoff_jitter_from_name("bogus") == -1, "jitter names");
 }
 

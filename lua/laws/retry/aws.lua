@@ -2,7 +2,7 @@
 -- The client's call loop asks this module two questions per attempt and does the
 -- waiting itself (through laws.runtime, so it may yield):
 --
---   local s = retry_strategy.new{ mode = "standard", max_attempts = 3 }   -- one per client
+--   local s = aws.new{ mode = "standard", max_attempts = 3 }   -- one per client
 --   local call = s:start()                  -- one per logical call (per-call overrides: s:start{...})
 --   local wait = call:before_attempt()      -- seconds to wait first (adaptive limiter), usually 0
 --   local delay, event = call:after_attempt(res, err)  -- nil: stop; number: sleep, re-sign, retry
@@ -18,6 +18,7 @@
 -- 5th attempt), the same error classification plus HTTP 509.
 local core = require "laws.core"
 local runtime = require "laws.runtime"
+local config = require "laws.config"
 
 local M = {}
 
@@ -37,7 +38,6 @@ local TRANSPORT = {
   OPERATION_TIMEDOUT = true, RECV_ERROR = true, SEND_ERROR = true, GOT_NOTHING = true,
   PARTIAL_FILE = true, SSL_CONNECT_ERROR = true, HTTP2 = true, HTTP2_STREAM = true,
 }
-M.THROTTLING_CODES, M.TRANSIENT_CODES, M.TRANSPORT_CODES = THROTTLING, TRANSIENT, TRANSPORT
 
 local MODES = { standard = true, adaptive = true, legacy = true }
 local DEFAULT_ATTEMPTS = { standard = 3, adaptive = 3, legacy = 5 }
@@ -67,7 +67,6 @@ local function header_wait(err)
   if s and s >= 0 then return s end
   return nil
 end
-M.header_wait = header_wait
 
 --- The retry-after rule: max(computed, min(header, computed + 5 s)).
 function M.apply_retry_after(computed, header)
@@ -88,13 +87,13 @@ local function env_settings()
   return t
 end
 
--- Optional hook: the shared config file's retry_mode / max_attempts through laws.config
--- (written by the credentials area) if that module is present and has a profile reader.
-local function file_settings(profile)
-  local ok, config = pcall(require, "laws.config")
-  if not ok or type(config) ~= "table" or type(config.profile) ~= "function" then return {} end
-  local pok, p = pcall(config.profile, profile or os.getenv("AWS_PROFILE") or "default")
-  if not pok or type(p) ~= "table" then return {} end
+-- The shared config file's retry_mode / max_attempts, from the profile laws.config selects
+-- (option, AWS_PROFILE, AWS_DEFAULT_PROFILE, default) in the files it selects (config_file,
+-- AWS_CONFIG_FILE, ~/.aws/config). A missing profile or an unreadable file gives no
+-- settings here: the credentials chain reports those.
+local function file_settings(where)
+  local p = config.profile(config.profile_name(where), where)
+  if not p then return {} end
   return { mode = p.retry_mode, max_attempts = tonumber(p.max_attempts) }
 end
 
@@ -112,6 +111,17 @@ local function check_options(opts, where)
     if not want then error(where .. ": unknown option '" .. tostring(k) .. "'", 3) end
     if not want:find(type(v), 1, true) then
       error(where .. ": option '" .. k .. "' must be a " .. want .. ", got " .. type(v), 3)
+    end
+  end
+  if opts.seed ~= nil and not (opts.seed % 1 == 0 and math.abs(opts.seed) < 2 ^ 53) then
+    error(where .. ": seed must be an integer", 3)
+  end
+  for _, k in ipairs{ "base", "throttle_base", "cap" } do
+    local v = opts[k]
+    -- a cap of 0 would be "no cap" to the C schedule: a cap must be a delay
+    if v ~= nil and not (v >= 0 and v < math.huge and (k ~= "cap" or v > 0)) then
+      error(where .. ": option '" .. k .. "' must be a finite number " .. (k == "cap" and "> 0" or ">= 0")
+            .. ", got " .. tostring(v), 3)
     end
   end
   if opts.mode ~= nil and not MODES[opts.mode] then
@@ -132,9 +142,15 @@ Strategy.__index = Strategy
 -- AWS_MAX_ATTEMPTS, the config file's retry_mode / max_attempts, the mode's default.
 -- opts.shared = true: quota and rate limiter are the process's, not this client's.
 -- opts.quota: any object with acquire/release/available (e.g. an ngx.shared.DICT quota).
-function M.new(opts)
-  opts = check_options(opts, "laws.retry_strategy.new")
-  local env, file = env_settings(), file_settings(opts.profile)
+-- `where` (optional): the client's { profile, config_file, credentials_file }, so the
+-- config file is the one (and the profile the one) its credentials come from;
+-- opts.profile wins over where.profile.
+function M.new(opts, where)
+  opts = check_options(opts, "laws.retry.aws.new")
+  if where ~= nil and type(where) ~= "table" then error("laws.retry.aws.new: where must be a table", 2) end
+  local files = { profile = opts.profile or where and where.profile,
+                  config_file = where and where.config_file, credentials_file = where and where.credentials_file }
+  local env, file = env_settings(), file_settings(files)
   local mode = opts.mode or env.mode or file.mode or "standard"
   if not MODES[mode] then mode = "standard" end  -- a bad env/file value must not break every call
   local n = opts.max_attempts or env.max_attempts or file.max_attempts or DEFAULT_ATTEMPTS[mode]
@@ -143,7 +159,7 @@ function M.new(opts)
   local s = setmetatable({
     mode = mode, max_attempts = math.floor(n), on_retry = opts.on_retry,
     base = opts.base or BASE, throttle_base = opts.throttle_base or THROTTLE_BASE, cap = opts.cap or CAP,
-    rng = core.rng_new(opts.seed),
+    seed = opts.seed, schedules = {},
   }, Strategy)
   if opts.quota then
     s.quota = opts.quota
@@ -175,16 +191,19 @@ local Call = {}
 Call.__index = Call
 
 --- Starts one logical call. opts (optional) overrides mode / max_attempts for this call.
-local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.retry_strategy: internal: shared empty table written", 2) end })
+-- Calls without options share NO_OPTS: nothing to make or check (bench/25-client.sh).
+local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.retry.aws: internal: shared empty table written", 2) end })
 
 function Strategy:start(opts)
-  -- most calls have no per-call options: no table to make or check
-  if opts == nil then opts = NO_OPTS else opts = check_options(opts, "retry_strategy:start") end
+  if opts == nil then opts = NO_OPTS else opts = check_options(opts, "laws.retry.aws: start") end
   local mode = opts.mode or self.mode
+  -- the caller's loop keeps its per-call state in this table (client, op, req): made with
+  -- those slots, it is never resized on the way (bench/25-client.sh, LuaJIT)
   return setmetatable({
     strategy = self, mode = mode, attempt = 0,
     max_attempts = opts.max_attempts or (opts.mode and DEFAULT_ATTEMPTS[mode]) or self.max_attempts,
-    acquired = 0, on_retry = opts.on_retry,
+    acquired = 0, on_retry = opts.on_retry or false,
+    client = false, op = false, req = false, admitted = false, skew_fixed = false,
   }, Call)
 end
 
@@ -196,7 +215,8 @@ function Call:before_attempt()
 end
 
 --- The amz-sdk-request header value for the current attempt.
--- The usual values, made once: [max_attempts][attempt] -> header (small counts only).
+-- The usual values, made once: [max_attempts][attempt] -> header (small counts only), no
+-- string.format per attempt (bench/25-client.sh).
 local sdk_request = setmetatable({}, { __index = function(t, max)
   local row = {}
   for i = 1, max do row[i] = ("attempt=%d; max=%d"):format(i, max) end
@@ -211,12 +231,23 @@ function Call:request_header()
   return ("attempt=%d; max=%d"):format(n, max)
 end
 
+-- The delays come from csrc/backoff.c (the one backoff implementation): full-jitter
+-- exponential schedules, one per base, made on a strategy's first retry of that kind.
+function Strategy:schedule(which)
+  local sched = self.schedules[which]
+  if not sched then
+    local base, cap = self.base, self.cap
+    if which == "throttle" then base = self.throttle_base
+    elseif which == "legacy" then base, cap = 1, nil end   -- rand() * 2^(n-1), no cap
+    sched = core.backoff_new{ kind = "exponential", base = base, cap = cap, jitter = "full", seed = self.seed }
+    self.schedules[which] = sched
+  end
+  return sched
+end
+
 function Call:backoff(throttling)
-  local s = self.strategy
-  local i = self.attempt  -- attempts made so far
-  if self.mode == "legacy" then return s.rng:random() * 2 ^ (i - 1) end
-  local base = throttling and s.throttle_base or s.base
-  return s.rng:random() * math.min(s.cap, base * 2 ^ (i - 1))
+  local which = self.mode == "legacy" and "legacy" or (throttling and "throttle" or "base")
+  return self.strategy:schedule(which):next(self.attempt, 0)
 end
 
 --- After each attempt. Returns nil when the call is over (success or give up), or the
@@ -272,5 +303,4 @@ function Call:after_attempt(res, err) -- luacheck: ignore res
   return delay, event
 end
 
-M.Strategy, M.Call = Strategy, Call
 return M

@@ -3,7 +3,7 @@
 -- fix (validation, access denied...), so laws.retry returns that error at once instead
 -- of retrying it until the deadline. It keeps waiting on ResourceNotFoundException and
 -- on errors the client marked retryable (its own retries ran out on a transient fault).
-local path = require "laws.waiters.path"
+local path = require "laws.retry.path"
 
 local M = {}
 

@@ -1,4 +1,4 @@
-local rs = require "laws.retry_strategy"
+local rs = require "laws.retry.aws"
 local errors = require "laws.errors"
 local fake_clock = require "support.fake_clock"
 
@@ -20,7 +20,7 @@ local function run(s, outcomes, opts)
   return delays, nil, call
 end
 
-describe("retry_strategy classification", function()
+describe("the AWS retry strategy, classification", function()
   it("retries the transient and throttling errors of the AWS SDKs", function()
     for _, c in ipairs{ "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
@@ -52,7 +52,7 @@ describe("retry_strategy classification", function()
   end)
 end)
 
-describe("retry_strategy standard mode", function()
+describe("the AWS retry strategy, standard mode", function()
   local clock
   before_each(function() clock = fake_clock() end)
   after_each(function() clock.restore() end)
@@ -189,11 +189,15 @@ describe("retry_strategy standard mode", function()
     assert.error_matches(function() rs.new{ mode = "fast" } end, "mode must be standard, adaptive or legacy")
     assert.error_matches(function() rs.new{ max_attempts = 0 } end, "max_attempts must be an integer")
     assert.error_matches(function() rs.new{ retries = 2 } end, "unknown option 'retries'")
+    assert.error_matches(function() rs.new{ cap = 0 } end, "option 'cap' must be a finite number > 0")
+    assert.error_matches(function() rs.new{ base = -1 } end, "option 'base' must be a finite number >= 0")
+    assert.error_matches(function() rs.new{ throttle_base = 0 / 0 } end, "option 'throttle_base' must be")
+    assert.error_matches(function() rs.new{ seed = 1.5 } end, "seed must be an integer")
     assert.error_matches(function() rs.new{ max_attempts = "3" } end, "option 'max_attempts' must be a number")
   end)
 end)
 
-describe("retry_strategy legacy mode", function()
+describe("the AWS retry strategy, legacy mode", function()
   it("makes 5 attempts, delay rand * 2^(n-1), and uses no quota", function()
     local s = rs.new{ mode = "legacy", seed = 3 }
     local outcomes = {}
@@ -209,7 +213,7 @@ describe("retry_strategy legacy mode", function()
   end)
 end)
 
-describe("retry_strategy adaptive mode", function()
+describe("the AWS retry strategy, adaptive mode", function()
   local clock
   before_each(function() clock = fake_clock() end)
   after_each(function() clock.restore() end)
@@ -238,7 +242,7 @@ describe("retry_strategy adaptive mode", function()
   end)
 end)
 
-describe("retry_strategy configuration", function()
+describe("the AWS retry strategy, configuration", function()
   local function with_env(env, code)
     local cmd = ("%s LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s -e %q"):format(
       env, os.getenv("LAWS_BUILD") or "build", os.getenv("LAWS_LUA") or "lua5.4", code)
@@ -249,7 +253,7 @@ describe("retry_strategy configuration", function()
   end
 
   it("reads AWS_RETRY_MODE and AWS_MAX_ATTEMPTS; options win", function()
-    local code = [[local s=require'laws.retry_strategy'.new{} local t=require'laws.retry_strategy'.new{max_attempts=2}
+    local code = [[local s=require'laws.retry.aws'.new{} local t=require'laws.retry.aws'.new{max_attempts=2}
       io.write(s.mode,' ',s.max_attempts,' ',t.max_attempts)]]
     assert.equal("adaptive 7 2", with_env("AWS_RETRY_MODE=adaptive AWS_MAX_ATTEMPTS=7", code))
     assert.equal("legacy 5 2", with_env("AWS_RETRY_MODE=legacy", code))
@@ -257,13 +261,11 @@ describe("retry_strategy configuration", function()
   end)
 
   it("reads retry_mode / max_attempts from the shared config file (real laws.config)", function()
-    local ok = pcall(require, "laws.config")
-    assert(ok, "laws.config (credentials area) is not merged")
     local path = os.tmpname()
     local f = assert(io.open(path, "w"))
     f:write("[default]\nretry_mode = legacy\n\n[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n")
     f:close()
-    local code = [[local rs=require'laws.retry_strategy' local a=rs.new{} local b=rs.new{profile='fast'}
+    local code = [[local rs=require'laws.retry.aws' local a=rs.new{} local b=rs.new{profile='fast'}
       io.write(a.mode,' ',a.max_attempts,' ',b.mode,' ',b.max_attempts)]]
     local env = "AWS_CONFIG_FILE=" .. path .. " AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_RETRY_MODE= AWS_MAX_ATTEMPTS="
     local out = with_env(env, code)
@@ -273,15 +275,29 @@ describe("retry_strategy configuration", function()
     assert.equal("legacy 4 adaptive 4", out2)   -- the environment beats the file
   end)
 
-  it("reads retry_mode / max_attempts from laws.config when that module is there", function()
-    local saved = package.loaded["laws.config"]
-    package.loaded["laws.config"] = { profile = function(name)
-      if name == "p1" then return { retry_mode = "adaptive", max_attempts = "6" } end
-      return {}
-    end }
-    local s = rs.new{ profile = "p1" }
-    package.loaded["laws.config"] = saved
-    assert.equal("adaptive", s.mode)
-    assert.equal(6, s.max_attempts)
+  it("reads the profile AWS_DEFAULT_PROFILE names, as the credentials do", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("[default]\nretry_mode = legacy\n\n[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n")
+    f:close()
+    local code = [[local s=require'laws.retry.aws'.new{} io.write(s.mode,' ',s.max_attempts)]]
+    local out = with_env("AWS_CONFIG_FILE=" .. path .. " AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_RETRY_MODE= "
+                         .. "AWS_MAX_ATTEMPTS= AWS_PROFILE= AWS_DEFAULT_PROFILE=fast", code)
+    os.remove(path)
+    assert.equal("adaptive 9", out, "AWS_DEFAULT_PROFILE did not reach the retry settings")
+  end)
+
+  it("reads the client's config_file and profile options", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n"
+            .. "aws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = notreallysecret\n")
+    f:close()
+    local code = ([[local c=require'laws'.client('dynamodb',{region='us-east-1',config_file=%q,profile='fast'})
+      io.write(c.strategy.mode,' ',c.strategy.max_attempts)]]):format(path)
+    local out = with_env("AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_RETRY_MODE= "
+                         .. "AWS_MAX_ATTEMPTS= AWS_PROFILE= AWS_DEFAULT_PROFILE=", code)
+    os.remove(path)
+    assert.equal("adaptive 9", out, "the client's config_file did not reach the retry settings")
   end)
 end)

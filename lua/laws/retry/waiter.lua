@@ -20,7 +20,8 @@
 local core = require "laws.core"
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
-local path = require "laws.waiters.path"
+local path = require "laws.retry.path"
+local loop = require("laws.retry").loop
 
 local M = {}
 local Waiter = {}
@@ -124,13 +125,11 @@ function M.new(def)
   return w
 end
 
---- Smithy's delay for attempt n (attempts made so far), given the time left.
-function M.delay(min_delay, max_delay, n, remaining, rnd)
-  local ceiling = math.log(max_delay / min_delay) / math.log(2) + 1
-  local d = max_delay
-  if min_delay > 0 and n <= ceiling then d = math.min(max_delay, min_delay * 2 ^ (n - 1)) end
-  d = min_delay + (d - min_delay) * rnd
-  -- the last attempt happens right at the deadline rather than a wait past it
+-- Smithy's delay rule on top of the schedule (csrc/backoff.c, floor jitter: random between
+-- min_delay and min(max_delay, min_delay * 2^(n-1))): the last attempt happens right at
+-- the deadline rather than a wait past it.
+local function delay(sched, n, remaining, min_delay)
+  local d = sched:next(n, 0)
   if remaining - d <= min_delay then d = remaining - min_delay end
   -- less than min_delay left: one last attempt at the deadline (never a zero wait that
   -- would spin when calls take no time)
@@ -138,70 +137,98 @@ function M.delay(min_delay, max_delay, n, remaining, rnd)
   return d
 end
 
+local function schedule(min_d, max_d, seed)
+  return core.backoff_new{ kind = "exponential", base = min_d, cap = max_d, jitter = "floor", seed = seed }
+end
+
+-- One attempt of a wait: the operation, then the acceptors decide; nil and the results
+-- to return, or the delay before the next attempt.
+local function wait_step(s)
+  local w, req = s.waiter, s.req
+  local result, err
+  if type(w.operation) == "string" then
+    result, err = s.client:call(w.operation, req)
+  else
+    result, err = w.operation(s.client, req)
+  end
+  local attempt = s.attempt + 1
+  s.attempt = attempt
+  local state
+  local acceptors = w.acceptors
+  for i = 1, #acceptors do
+    local a = acceptors[i]
+    if a.match(result, err, req) then state = a.state; break end
+  end
+  if state == "success" then
+    if err ~= nil and type(err) == "table" then err.waiter_state = "success" end
+    return nil, result, err
+  elseif state == "failure" then
+    return nil, nil, errors.new{ code = "WaiterFailure", attempts = attempt, result = result, cause = err,
+      message = (w.name or "waiter") .. " reached a failure state" ..
+                (type(err) == "table" and err.code and (" (" .. err.code .. ")") or "") }
+  elseif state == nil and err ~= nil then
+    if type(err) == "table" then err.attempts = attempt end
+    return nil, nil, err
+  end
+  local remaining = s.max_wait - (runtime.now() - s.start)
+  if remaining <= 0 then
+    return nil, nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
+      message = (w.name or "waiter") .. " did not succeed within " .. s.max_wait .. " s" }
+  end
+  local d = delay(s.sched, attempt, remaining, s.min_d)
+  if s.on_retry then s.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
+  return d
+end
+
 function Waiter:wait(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then error("waiter:wait: opts must be a table", 2) end
   if opts then check_delays(opts, "waiter:wait", 3) else opts = NO_OPTS end
+  local seed = opts.seed
+  if seed ~= nil and not (type(seed) == "number" and seed % 1 == 0 and math.abs(seed) < 2 ^ 53) then
+    error("waiter:wait: option 'seed' must be an integer", 2)
+  end
   local min_d = opts.min_delay or self.min_delay
   local max_d = math.max(min_d, opts.max_delay or self.max_delay)
-  local max_wait = opts.max_wait or self.max_wait
-  -- unseeded: made at the first delay (most waits end on their first attempt); a seed is
-  -- checked at once
-  local rng = opts.seed ~= nil and core.rng_new(opts.seed) or nil
   local req = params
   if self.prepare then req = self.prepare(params or {}) end
-  local start = runtime.now()
-  local attempt = 0
-  local acceptors = self.acceptors
-  while true do
-    local result, err
-    if type(self.operation) == "string" then
-      result, err = client:call(self.operation, req)
-    else
-      result, err = self.operation(client, req)
-    end
-    attempt = attempt + 1
-    local state
-    for i = 1, #acceptors do
-      local a = acceptors[i]
-      if a.match(result, err, req) then state = a.state; break end
-    end
-    if state == "success" then
-      if err ~= nil and type(err) == "table" then err.waiter_state = "success" end
-      return result, err
-    elseif state == "failure" then
-      return nil, errors.new{ code = "WaiterFailure", attempts = attempt, result = result, cause = err,
-        message = (self.name or "waiter") .. " reached a failure state" ..
-                  (type(err) == "table" and err.code and (" (" .. err.code .. ")") or "") }
-    elseif state == nil and err ~= nil then
-      if type(err) == "table" then err.attempts = attempt end
-      return nil, err
-    end
-    local remaining = max_wait - (runtime.now() - start)
-    if remaining <= 0 then
-      return nil, errors.new{ code = "WaiterTimeout", attempts = attempt, result = result, cause = err,
-        message = (self.name or "waiter") .. " did not succeed within " .. max_wait .. " s" }
-    end
-    rng = rng or core.rng_new(opts.seed)
-    local d = M.delay(min_d, max_d, attempt, remaining, rng:random())
-    if opts.on_retry then opts.on_retry{ attempt = attempt, delay = d, result = result, err = err } end
-    local slept, serr = runtime.sleep(d) -- nil, err: cannot wait here (nginx phase)
-    if slept == nil and serr ~= nil then return nil, serr end
-  end
+  return loop(wait_step, {
+    waiter = self, client = client, req = req, on_retry = opts.on_retry, attempt = 0,
+    max_wait = opts.max_wait or self.max_wait, start = runtime.now(),
+    min_d = min_d, sched = schedule(min_d, max_d, seed),
+  })
 end
 
 Waiter.__call = Waiter.wait
 
---- A waiter laws defines for a service (lua/laws/waiters/<service>.lua), or nil.
-local defs_of = {}  -- service -> its waiters module (false: none); client:wait looks up per call
+-- The module of a service's waiter definitions: laws.retry.waiters.<service>.
+local function defs_module(service) return "laws.retry.waiters." .. service:gsub("[^%w]", "_") end
+
+--- The waiter definitions laws ships for a service (a table), or false when there are
+-- none. Definition files are optional, so "no such file" is an answer; a file that is
+-- there but does not load (a syntax error, a runtime error) raises, naming it.
+local defs_of = {}  -- service -> its definitions (false: none); client:wait looks up per call
+local function definitions(service)
+  local defs = defs_of[service]
+  if defs ~= nil then return defs end
+  local name = defs_module(service)
+  local ok, mod = pcall(require, name)
+  if ok then
+    if type(mod) ~= "table" then error("laws.waiter: " .. name .. " must return a table of waiters", 3) end
+    defs = mod
+  elseif type(mod) == "string" and mod:find("module '" .. name .. "' not found", 1, true) == 1 then
+    defs = false
+  else
+    error("laws.waiter: the waiter definitions " .. name .. " do not load: " .. tostring(mod), 3)
+  end
+  defs_of[service] = defs
+  return defs
+end
+
+--- A waiter laws defines for a service (lua/laws/retry/waiters/<service>.lua), or nil.
 function M.get(service, name)
   if type(service) ~= "string" then error("laws.waiter.get: service must be a string", 2) end
   if type(name) ~= "string" then error("laws.waiter.get: name must be a string", 2) end
-  local defs = defs_of[service]
-  if defs == nil then
-    local ok, mod = pcall(require, "laws.waiters." .. service:gsub("[^%w]", "_"))
-    defs = ok and type(mod) == "table" and mod or false
-    defs_of[service] = defs
-  end
+  local defs = definitions(service)
   if not defs or not defs[name] then return nil end
   local w = defs[name]
   if getmetatable(w) ~= Waiter then
@@ -216,12 +243,11 @@ end
 
 --- Names of the waiters laws defines for a service.
 function M.list(service)
-  local ok, defs = pcall(require, "laws.waiters." .. service:gsub("[^%w]", "_"))
+  if type(service) ~= "string" then error("laws.waiter.list: service must be a string", 2) end
   local names = {}
-  if ok and type(defs) == "table" then for k in pairs(defs) do names[#names + 1] = k end end
+  for k in pairs(definitions(service) or {}) do names[#names + 1] = k end
   table.sort(names)
   return names
 end
 
-M.Waiter = Waiter
 return setmetatable(M, { __call = function(_, def) return M.new(def) end })
