@@ -156,18 +156,13 @@ end
 
 -- Per input shape, once: the names of its idempotency-token members (most have none), so a
 -- call does not walk its input's members (bench/25-client.sh).
-local token_members = setmetatable({}, { __mode = "k" })
-local function tokens_of(input)
-  local list = token_members[input]
-  if not list then
-    list = {}
-    for _, name in ipairs(input.order) do
-      if input.members[name].idempotencyToken then list[#list + 1] = name end
-    end
-    token_members[input] = list
+local token_members, tokens_of = model.per_shape(function(input)
+  local list = {}
+  for _, name in ipairs(input.order) do
+    if input.members[name].idempotencyToken then list[#list + 1] = name end
   end
   return list
-end
+end)
 
 -- Fill idempotency tokens once per logical call; a caller's token is kept.
 local function fill_tokens(op, params)

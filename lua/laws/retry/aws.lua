@@ -81,9 +81,9 @@ local MAX_ATTEMPTS = 1e9  -- "no practical limit"; keeps the count an integer fo
 
 local function env_settings()
   local t = {}
-  local mode, n = os.getenv("AWS_RETRY_MODE"), os.getenv("AWS_MAX_ATTEMPTS")
-  if mode and mode ~= "" then t.mode = mode end
-  if n and n ~= "" then t.max_attempts = tonumber(n) end
+  local mode, n = config.getenv("AWS_RETRY_MODE"), config.getenv("AWS_MAX_ATTEMPTS")
+  if mode then t.mode = mode end
+  if n then t.max_attempts = tonumber(n) end
   return t
 end
 
