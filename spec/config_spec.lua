@@ -310,7 +310,7 @@ describe("laws.config", function()
 
     it("is what credentials' parse_time/format_time and the client's HTTP-date reader use", function()
       local credentials = require "laws.credentials"
-      local skew = require "laws.client_skew"
+      local skew = require "laws.retry.skew"
       assert.equal(date.parse_iso8601, credentials.parse_time)
       assert.equal(date.format_iso8601, credentials.format_time)
       local t = date.parse_iso8601("2026-11-26T11:09:30Z")

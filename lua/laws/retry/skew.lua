@@ -18,6 +18,7 @@ local function http_date(s)
   if not d or not MONTHS[mon] then return nil end
   return days(tonumber(y), MONTHS[mon], tonumber(d)) * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
 end
+M.http_date = http_date
 
 --- Seconds to add to the client's clock, or nil when this error is not a skew error.
 -- `now` is the client's current (already offset) time.
