@@ -159,6 +159,25 @@ describe("laws.sigv4.sign", function()
     assert.are.equal(3 + 52 + 2, lines) -- after method, path, query; 52 header lines; blank; signed list
   end)
 
+  it("answers nil, err with code SigningFailed when the core cannot sign (OpenSSL, memory)", function()
+    -- a core whose signer fails as OpenSSL or malloc would: laws.sigv4 loaded afresh over it
+    local saved = {}
+    for _, m in ipairs{ "laws.core", "laws.native", "laws.sigv4" } do saved[m] = package.loaded[m] end
+    local fake = setmetatable({
+      sigv4_sign = function() return nil, "OpenSSL failure while signing" end,
+    }, { __index = core })
+    package.loaded["laws.core"], package.loaded["laws.native"], package.loaded["laws.sigv4"] = fake, nil, nil
+    local ok, fresh = pcall(require, "laws.sigv4")
+    for m, v in pairs(saved) do package.loaded[m] = v end
+    assert(ok, fresh)
+    for _, call in ipairs{ fresh.sign, fresh.presign } do
+      local signed, err = call(req(), creds(), opts())
+      assert.is_nil(signed)
+      assert.are.equal("SigningFailed", err.code)
+      assert.matches("OpenSSL failure while signing", tostring(err))
+    end
+  end)
+
   it("keeps a small signing-key cache", function()
     for i = 1, 40 do sigv4.sign(req(), creds(), opts{ region = "r" .. i }) end
     local n = core.sigv4_cached_keys()

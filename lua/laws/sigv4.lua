@@ -30,7 +30,7 @@ function M.sign(request, credentials, options)
   if t == nil then t = floor(runtime.time()) end
   local signed, details = csign(request, credentials, options, t)
   if signed == nil then
-    return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
+    return nil, require("laws.errors").new{ code = "SigningFailed", message = details }
   end
   return signed, details
 end
@@ -39,7 +39,7 @@ end
 function M.presign(request, credentials, options)
   local url, details = csign(request, credentials, options, when(options, "laws.sigv4.presign"), true)
   if url == nil then
-    return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
+    return nil, require("laws.errors").new{ code = "SigningFailed", message = details }
   end
   return url, details
 end
