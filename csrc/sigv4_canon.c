@@ -166,23 +166,23 @@ void laws_canon_path(laws_buf *out, const char *path, size_t len, int normalize,
   if (len == 0) { laws_buf_addc(out, '/'); return; }
   if (!normalize) { encode_path(out, path, len, double_encode); return; }
   /* RFC 3986 remove_dot_segments plus empty segments collapsed ("//" -> "/"), written
-   * straight to out: ".." cuts out back to the previous segment. */
+   * straight to out: ".." cuts out back to the previous segment. A trailing '/' is kept only
+   * when the path itself ends in '/': "/a/b/." is "/a/b", as botocore and smithy-rs sign it. */
   laws_buf_addc(out, '/');
   while (i <= len && !out->oom) {
     for (s = i; i < len && path[i] != '/'; i++) {}
+    trailing = 0;
     if (i - s == 0) {
       trailing = s > 0;
     } else if (i - s == 1 && path[s] == '.') {
-      trailing = 1;
+      /* nothing: "." names the segment it is in */
     } else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') {
       while (out->len > base + 1 && out->p[out->len - 1] != '/') out->len--;
       if (out->len > base + 1) out->len--; /* the '/' before the removed segment */
       out->p[out->len] = '\0';
-      trailing = 1;
     } else {
       if (out->len > base + 1) laws_buf_addc(out, '/');
       encode_path(out, path + s, i - s, double_encode);
-      trailing = 0;
     }
     i++;
   }

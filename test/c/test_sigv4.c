@@ -62,11 +62,13 @@ static void test_canon(void) {
   path_is("", 1, 1, "/");
   path_is("/a/b/../c/./d//e/", 1, 1, "/a/c/d/e/");
   path_is("/a/..", 1, 1, "/");
-  path_is("/a/b/..", 1, 1, "/a/");
+  path_is("/a/b/..", 1, 1, "/a");  /* no trailing '/' after a dot segment (botocore, smithy-rs) */
+  path_is("/a/b/../", 1, 1, "/a/");
   path_is("/../../x", 1, 1, "/x");
   path_is("//a//b", 0, 1, "//a//b");
   path_is("/a/b/c/../../d/./", 1, 1, "/a/d/");
-  path_is("/a/.", 1, 1, "/a/");
+  path_is("/a/.", 1, 1, "/a");
+  path_is("/a/./", 1, 1, "/a/");
   path_is("/..", 1, 1, "/");
   path_is("/./.././a", 1, 1, "/a");
   {
@@ -75,8 +77,7 @@ static void test_canon(void) {
     for (k = 0; k < 1000; k++) memcpy(deep + 2 * k, "/x", 2);
     memcpy(deep + 2000, "/..", 4);
     memcpy(want, deep, 1998);
-    want[1998] = '/';
-    want[1999] = '\0';
+    want[1998] = '\0';
     path_is(deep, 1, 1, want); /* 1000 segments: no limit on depth */
   }
   path_is("/a%2Fb c", 1, 1, "/a%252Fb%20c");
