@@ -216,7 +216,7 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req, la
 void laws_lhttp_wipereq(laws_buf *scratch) {
   if (scratch->p != NULL) OPENSSL_cleanse(scratch->p, scratch->len);
   scratch->len = 0;
-  if (scratch->cap > 65536) laws_http_buf_free(scratch); /* one odd request keeps no big block */
+  if (scratch->cap > 65536) laws_buf_free(scratch); /* one odd request keeps no big block */
 }
 
 /* ---- results ---- */
@@ -333,7 +333,7 @@ static int s_close(lua_State *L) {
   u->s = NULL;
   free(u->ca_file);
   u->ca_file = NULL;
-  laws_http_buf_free(&u->scratch);
+  laws_buf_free(&u->scratch);
   return 0;
 }
 

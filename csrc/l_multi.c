@@ -72,7 +72,7 @@ static int l_close(lua_State *L) {
   u->m = NULL;
   if (u->session != NULL) laws_http_session_free(u->session);
   u->session = NULL;
-  laws_http_buf_free(&u->scratch);
+  laws_buf_free(&u->scratch);
   luaL_unref(L, LUA_REGISTRYINDEX, u->xref);
   luaL_unref(L, LUA_REGISTRYINDEX, u->aref);
   u->xref = u->aref = LUA_NOREF;

@@ -7,41 +7,6 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
-  if (b->oom || n == 0) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap < b->len + n + 1) {
-      if (cap > ((size_t)-1) / 2) { b->oom = 1; return; }
-      cap *= 2;
-    }
-    /* no realloc: the old block may hold secret-derived bytes and must be wiped */
-    p = malloc(cap);
-    if (p == NULL) { b->oom = 1; return; }
-    if (b->p) {
-      memcpy(p, b->p, b->len);
-      OPENSSL_cleanse(b->p, b->cap);
-      free(b->p);
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-void laws_buf_adds(laws_buf *b, const char *s) { laws_buf_add(b, s, strlen(s)); }
-
-void laws_buf_free(laws_buf *b) {
-  if (b->p) {
-    OPENSSL_cleanse(b->p, b->cap);
-    free(b->p);
-  }
-  memset(b, 0, sizeof *b);
-}
-
 /* Byte classes (see sigv4_int.h): LAWS_C_UNRESERVED = RFC 3986 unreserved (ALPHA DIGIT - . _ ~),
  * LAWS_C_TCHAR = RFC 9110 tchar (ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~). One lookup a byte
  * instead of a chain of range compares: paths, queries and header names go through these. */
