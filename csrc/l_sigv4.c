@@ -9,20 +9,27 @@
 #include "hash.h"
 #include "sigv4.h"
 
-#define CTX_MT "laws.sigv4.ctx"
 #define STACK_HEADERS 32
 
+/* The signer of this Lua state: an upvalue of the signing functions. */
 typedef struct { laws_sigv4_ctx *c; } ctx_box;
 
-static int ctx_gc(lua_State *L) {
-  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, CTX_MT);
+/* One idempotent release for close, __gc and __close (wipes the cached keys). */
+static int ctx_close(lua_State *L) {
+  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, LAWS_SIGNER_MT);
   laws_sigv4_ctx_free(b->c);
   b->c = NULL;
   return 0;
 }
 
+static int ctx_tostring(lua_State *L) {
+  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, LAWS_SIGNER_MT);
+  return laws_push_udname(L, 1, b->c == NULL);
+}
+
 static laws_sigv4_ctx *upctx(lua_State *L) {
   ctx_box *b = (ctx_box *)lua_touserdata(L, lua_upvalueindex(1));
+  if (b->c == NULL) luaL_error(L, "attempt to use a closed signer");
   return b->c;
 }
 
@@ -436,12 +443,9 @@ static const luaL_Reg with_ctx[] = {
 int laws_sigv4_open(lua_State *L) {
   int t = lua_gettop(L), i;
   ctx_box *b = (ctx_box *)lua_newuserdata(L, sizeof *b);
-  b->c = NULL;
-  if (luaL_newmetatable(L, CTX_MT)) {
-    lua_pushcfunction(L, ctx_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  b->c = NULL;  /* closed until it is open */
+  laws_class_open(L, LAWS_SIGNER_MT, NULL, ctx_close, ctx_tostring);
+  luaL_setmetatable(L, LAWS_SIGNER_MT);
   if ((b->c = laws_sigv4_ctx_new()) == NULL) return luaL_error(L, "laws.core: out of memory");
   for (i = 0; with_ctx[i].name; i++) {
     lua_pushvalue(L, t + 1);
