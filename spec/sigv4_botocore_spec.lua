@@ -153,7 +153,8 @@ describe("laws.sigv4 normalises paths as botocore does", function()
         bad[#bad + 1] = ("%q: laws %q, botocore %q"):format(p, tostring(ours), tostring(theirs))
       end
     end
-    assert(#bad == 0, #bad .. " of " .. #paths .. " paths differ (seed " .. SEED .. "):\n" .. table.concat(bad, "\n", 1, math.min(#bad, 20)))
+    assert(#bad == 0, #bad .. " of " .. #paths .. " paths differ (seed " .. SEED .. "):\n"
+      .. table.concat(bad, "\n", 1, math.min(#bad, 20)))
   end
 
   it("drops the trailing slash after a final dot segment (/a/b/. -> /a/b)", function()
