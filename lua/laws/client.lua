@@ -36,7 +36,7 @@ local function check_opts(t, allowed, where, level)
 end
 
 --- UUID v4 from the C core's OS randomness (core.uuid4 from the retry area when present).
-local core_ok, core = pcall(require, "laws.core")
+local core_ok, core = pcall(require, "laws.native")
 if not core_ok then core = {} end
 local function lua_uuid4()
   local b

@@ -12,7 +12,7 @@
 -- again on a fresh connection: res.resent (or err.resent) = number of such extra sends, and
 -- session:resends() the session's total. Option resend = false (request or session) refuses the
 -- re-send: the request fails with GOT_NOTHING instead, for the caller's retry logic to handle.
-local core = require "laws.core"
+local core = require "laws.native"
 -- Sessions made in C hand back errors with core.error_mt, which laws.errors fills in: loaded
 -- here so those errors print and compare as laws.errors values.
 require "laws.errors"

@@ -1,7 +1,7 @@
 --- laws.sigv4: sign AWS requests with SigV4 (AWS4-HMAC-SHA256) or SigV4a
 -- (AWS4-ECDSA-P256-SHA256). The C core does the canonicalisation and the crypto; this
 -- file only supplies the clock. Contract: ../shared/DESIGN.md ("Signing").
-local core = require "laws.core"
+local core = require "laws.native"
 local runtime = require "laws.runtime"
 
 local csign, ccanon = core.sigv4_sign, core.sigv4_canonical
