@@ -8,6 +8,7 @@
 #include "laws_lua.h"
 #include "hash.h"
 #include "sigv4.h"
+#include "text.h"
 
 #define STACK_HEADERS 32
 
@@ -59,12 +60,7 @@ enum { O_SERVICE, O_REGION, O_TIME, O_PRESIGN, O_EXPIRES, O_ALGORITHM, O_REGION_
 
 /* 1 if s has a control character (or, with slash, a '/'). */
 static int bad_chars(const char *s, size_t n, int slash) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7f || (slash && c == '/')) return 1;
-  }
-  return 0;
+  return laws_has_ctl(s, n) || (slash && memchr(s, '/', n) != NULL);
 }
 
 /* One pass over options: checks every name and type (raises naming the bad one) and fills
@@ -209,11 +205,11 @@ static const char *find_mem(const char *h, size_t hn, const char *n, size_t nn) 
   return NULL;
 }
 
-static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const char *c, size_t n) {
+static void push_canonical(lua_State *L, const char *token, size_t token_len, const char *c, size_t n) {
   static const char *const KEYS[] = { "\nx-amz-security-token:", "X-Amz-Security-Token=" };
   luaL_Buffer b;
   size_t i = 0;
-  if (rq->token == NULL) { lua_pushlstring(L, c, n); return; }
+  if (token == NULL) { lua_pushlstring(L, c, n); return; }
   luaL_buffinit(L, &b);
   while (i < n) {
     const char *next = NULL, *val = NULL;
@@ -235,8 +231,8 @@ static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const cha
       }
     }
     {  /* a raw copy elsewhere (say, a header of the caller's) */
-      const char *p = find_mem(c + i, n - i, rq->token, rq->token_len);
-      if (p && (next == NULL || p < next)) { next = val = p; vlen = rq->token_len; }
+      const char *p = find_mem(c + i, n - i, token, token_len);
+      if (p && (next == NULL || p < next)) { next = val = p; vlen = token_len; }
     }
     if (next == NULL) break;
     luaL_addlstring(&b, c + i, (size_t)(val - (c + i)));
@@ -245,6 +241,56 @@ static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const cha
   }
   if (i < n) luaL_addlstring(&b, c + i, n - i);
   luaL_pushresult(&b);
+}
+
+/* details = { canonical_request, string_to_sign, signature }, built when first read: most
+ * callers (every client attempt) never read them. Until then the table holds, at [1], a copy of
+ * the three strings (and of the token, hidden in canonical_request when it is built) in a plain
+ * userdata: opaque to pairs and tostring, and no longer tied to the signer's buffers, which the
+ * next signature reuses. Its metatable (upvalue 2 of sigv4_sign) has __index = details_index. */
+typedef struct {
+  size_t clen, slen, glen, tlen;  /* canonical request, string to sign, signature, token (0: none) */
+  int has_token;
+} details_data;
+
+static void push_details(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res) {
+  size_t tlen = rq->token ? rq->token_len : 0;
+  details_data *d;
+  char *p;
+  lua_createtable(L, 1, 3);
+  d = (details_data *)lua_newuserdatauv(L, sizeof *d + res->canonical_len + res->sts_len + res->signature_len + tlen, 0);
+  d->clen = res->canonical_len; d->slen = res->sts_len; d->glen = res->signature_len; d->tlen = tlen;
+  d->has_token = rq->token != NULL;
+  p = (char *)(d + 1);
+  memcpy(p, res->canonical_request, d->clen); p += d->clen;
+  memcpy(p, res->string_to_sign, d->slen); p += d->slen;
+  memcpy(p, res->signature, d->glen); p += d->glen;
+  if (tlen) memcpy(p, rq->token, tlen);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_setmetatable(L, -2);
+}
+
+/* __index of a details table: turns the copy at [1] into the three fields (once). */
+static int details_index(lua_State *L) {
+  details_data *d;
+  const char *p;
+  lua_settop(L, 2);
+  lua_rawgeti(L, 1, 1);
+  d = (details_data *)lua_touserdata(L, -1);
+  if (d == NULL) return 0;  /* already filled in: the key is simply absent */
+  p = (const char *)(d + 1);
+  push_canonical(L, d->has_token ? p + d->clen + d->slen + d->glen : NULL, d->tlen, p, d->clen);
+  lua_setfield(L, 1, "canonical_request");
+  lua_pushlstring(L, p + d->clen, d->slen);
+  lua_setfield(L, 1, "string_to_sign");
+  lua_pushlstring(L, p + d->clen + d->slen, d->glen);
+  lua_setfield(L, 1, "signature");
+  lua_pushnil(L);
+  lua_rawseti(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, 1);
+  return 1;
 }
 
 static int sign_impl(lua_State *L, int canonical_only) {
@@ -306,7 +352,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
     return 2;
   }
   if (canonical_only) {
-    push_canonical(L, &r, res->canonical_request, res->canonical_len);
+    push_canonical(L, r.token, r.token_len, res->canonical_request, res->canonical_len);
     lua_pushlstring(L, res->string_to_sign, res->sts_len);
     return 2;
   }
@@ -316,13 +362,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
   } else {
     push_signed(L, &r, res, hidx, key_of);
   }
-  lua_createtable(L, 0, 3);
-  push_canonical(L, &r, res->canonical_request, res->canonical_len);
-  lua_setfield(L, -2, "canonical_request");
-  lua_pushlstring(L, res->string_to_sign, res->sts_len);
-  lua_setfield(L, -2, "string_to_sign");
-  lua_pushlstring(L, res->signature, res->signature_len);
-  lua_setfield(L, -2, "signature");
+  push_details(L, &r, res);
   return 2;
 }
 
@@ -447,9 +487,13 @@ int laws_sigv4_open(lua_State *L) {
   laws_class_open(L, LAWS_SIGNER_MT, NULL, ctx_close, ctx_tostring);
   luaL_setmetatable(L, LAWS_SIGNER_MT);
   if ((b->c = laws_sigv4_ctx_new()) == NULL) return luaL_error(L, "laws.core: out of memory");
+  lua_createtable(L, 0, 1);  /* t + 2: the metatable of details tables */
+  lua_pushcfunction(L, details_index);
+  lua_setfield(L, -2, "__index");
   for (i = 0; with_ctx[i].name; i++) {
     lua_pushvalue(L, t + 1);
-    lua_pushcclosure(L, with_ctx[i].func, 1);
+    lua_pushvalue(L, t + 2);
+    lua_pushcclosure(L, with_ctx[i].func, 2);
     lua_setfield(L, t, with_ctx[i].name);
   }
   lua_pushcfunction(L, l_pubkey);

@@ -2,6 +2,7 @@
  * Inputs are untrusted bytes (fuzzed in fuzz/fuzz_canonical.c): every index is bounded
  * by an explicit length, nothing assumes NUL termination. */
 #include "sigv4_int.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +78,10 @@ int laws_url_parse(const char *url, size_t len, laws_url *u, char *err) {
   u->host = u->authority; u->host_len = u->authority_len;
   for (i = a; i < e; i++)   /* drop any userinfo: it is never part of Host */
     if (url[i] == '@') { u->host = url + i + 1; u->host_len = e - i - 1; }
-  for (i = 0; i < len; i++)
-    if ((unsigned char)url[i] <= 0x20 && url[i] != ' ') {
-      strcpy(err, "request.url contains a control character");
-      return -1;
-    }
+  if (laws_span_ge(url, len, 0x20) != len) {
+    strcpy(err, "request.url contains a control character");
+    return -1;
+  }
   if (u->host_len == 0 || u->host[0] == ':') {
     strcpy(err, "request.url has no host");
     return -1;
@@ -243,7 +243,12 @@ static void canon_value(laws_buf *out, const char *v, size_t len) {
   int first = 1;
   while (i < len) {
     while (i < len && is_ws(v[i])) i++;
-    for (s = i; i < len && !is_ws(v[i]); i++) {}
+    s = i;
+    while (i < len) {  /* whitespace is below 0x21: runs above it are skipped eight bytes at a time */
+      i += laws_span_ge(v + i, len - i, 0x21);
+      if (i >= len || is_ws(v[i])) break;
+      i++;  /* a control byte that is not whitespace */
+    }
     if (i > s) {
       if (!first) laws_buf_addc(out, ' ');
       laws_buf_add(out, v + s, i - s);

@@ -23,6 +23,8 @@ end
 
 --- signed, details = sign(request, credentials, options)
 -- Raises on misuse (naming the field); returns nil, err only if OpenSSL itself fails.
+-- details' fields (canonical_request, string_to_sign, signature) are built when first read:
+-- a caller that never reads them (every client attempt) does not pay for them.
 function M.sign(request, credentials, options)
   -- when() inlined: sign runs once per client attempt
   if type(options) ~= "table" then error("laws.sigv4.sign: options must be a table", 2) end
