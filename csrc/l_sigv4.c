@@ -244,26 +244,37 @@ static void push_canonical(lua_State *L, const char *token, size_t token_len, co
 }
 
 /* details = { canonical_request, string_to_sign, signature }, built when first read: most
- * callers (every client attempt) never read them. Until then the table holds, at [1], a copy of
- * the three strings (and of the token, hidden in canonical_request when it is built) in a plain
- * userdata: opaque to pairs and tostring, and no longer tied to the signer's buffers, which the
- * next signature reuses. Its metatable (upvalue 2 of sigv4_sign) has __index = details_index. */
+ * callers (every client attempt) never read them. Until then the table holds, at [1], what is
+ * needed to build them in a plain userdata (opaque to pairs and tostring, and no longer tied to
+ * the signer's buffers, which the next signature reuses): the canonical request, the string to
+ * sign without its last line (the canonical request's hash, computed again when read) and the
+ * signature. The session token, hidden when canonical_request is built, is found again in its
+ * canonical header line; it is copied only when it is not there verbatim. The table's
+ * metatable (upvalue 2 of sigv4_sign) has __index = details_index. */
 typedef struct {
-  size_t clen, slen, glen, tlen;  /* canonical request, string to sign, signature, token (0: none) */
+  size_t clen, plen, glen, tlen;  /* canonical request, string to sign less its hash, signature, token copy */
   int has_token;
 } details_data;
 
+#define TOKEN_LINE "\nx-amz-security-token:"
+
 static void push_details(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res) {
-  size_t tlen = rq->token ? rq->token_len : 0;
   details_data *d;
+  size_t tlen = 0;
   char *p;
-  lua_createtable(L, 1, 3);
-  d = (details_data *)lua_newuserdatauv(L, sizeof *d + res->canonical_len + res->sts_len + res->signature_len + tlen, 0);
-  d->clen = res->canonical_len; d->slen = res->sts_len; d->glen = res->signature_len; d->tlen = tlen;
+  /* header mode, token signed, no whitespace in it: its canonical line holds it as it is */
+  if (rq->token && (rq->presign || rq->omit_session_token ||
+                    laws_span_ge(rq->token, rq->token_len, 0x21) != rq->token_len))
+    tlen = rq->token_len;
+  lua_createtable(L, 1, 0);
+  d = (details_data *)lua_newuserdatauv(L, sizeof *d + res->canonical_len + res->sts_len - 2 * LAWS_SHA256_LEN +
+                                           res->signature_len + tlen, 0);
+  d->clen = res->canonical_len; d->plen = res->sts_len - 2 * LAWS_SHA256_LEN; d->glen = res->signature_len;
+  d->tlen = tlen;
   d->has_token = rq->token != NULL;
   p = (char *)(d + 1);
   memcpy(p, res->canonical_request, d->clen); p += d->clen;
-  memcpy(p, res->string_to_sign, d->slen); p += d->slen;
+  memcpy(p, res->string_to_sign, d->plen); p += d->plen;
   memcpy(p, res->signature, d->glen); p += d->glen;
   if (tlen) memcpy(p, rq->token, tlen);
   lua_rawseti(L, -2, 1);
@@ -271,20 +282,36 @@ static void push_details(lua_State *L, const laws_sigv4_request *rq, const laws_
   lua_setmetatable(L, -2);
 }
 
-/* __index of a details table: turns the copy at [1] into the three fields (once). */
+/* __index of a details table: turns what [1] holds into the three fields (once). */
 static int details_index(lua_State *L) {
   details_data *d;
-  const char *p;
+  const char *creq, *tok = NULL;
+  size_t toklen = 0;
+  unsigned char h[LAWS_SHA256_LEN];
+  char hex[2 * LAWS_SHA256_LEN + 1];
   lua_settop(L, 2);
   lua_rawgeti(L, 1, 1);
   d = (details_data *)lua_touserdata(L, -1);
   if (d == NULL) return 0;  /* already filled in: the key is simply absent */
-  p = (const char *)(d + 1);
-  push_canonical(L, d->has_token ? p + d->clen + d->slen + d->glen : NULL, d->tlen, p, d->clen);
+  creq = (const char *)(d + 1);
+  if (d->tlen) {
+    tok = creq + d->clen + d->plen + d->glen;
+    toklen = d->tlen;
+  } else if (d->has_token && (tok = find_mem(creq, d->clen, TOKEN_LINE, sizeof TOKEN_LINE - 1)) != NULL) {
+    const char *e;
+    tok += sizeof TOKEN_LINE - 1;
+    e = memchr(tok, '\n', d->clen - (size_t)(tok - creq));
+    toklen = e ? (size_t)(e - tok) : d->clen - (size_t)(tok - creq);
+  }
+  if (laws_sha256(creq, d->clen, h) != 0) return luaL_error(L, "laws.sigv4: OpenSSL failure building details");
+  laws_hex(h, sizeof h, hex);
+  push_canonical(L, tok, toklen, creq, d->clen);
   lua_setfield(L, 1, "canonical_request");
-  lua_pushlstring(L, p + d->clen, d->slen);
+  lua_pushlstring(L, creq + d->clen, d->plen);
+  lua_pushlstring(L, hex, 2 * LAWS_SHA256_LEN);
+  lua_concat(L, 2);
   lua_setfield(L, 1, "string_to_sign");
-  lua_pushlstring(L, p + d->clen + d->slen, d->glen);
+  lua_pushlstring(L, creq + d->clen + d->plen, d->glen);
   lua_setfield(L, 1, "signature");
   lua_pushnil(L);
   lua_rawseti(L, 1, 1);

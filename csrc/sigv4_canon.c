@@ -182,6 +182,22 @@ static int kv_cmp(const void *x, const void *y) {
   return r;
 }
 
+/* A request has a handful of headers and query pairs: insertion sort beats qsort's indirect
+ * calls up to a few dozen; qsort keeps a long list O(n log n). Both are stable here: every
+ * comparison ends on the entry's index. */
+static void sort_kv(laws_kv *kv, size_t n, int (*cmp)(const void *, const void *)) {
+  size_t i, j;
+  if (n > 24) {
+    qsort(kv, n, sizeof *kv, cmp);
+    return;
+  }
+  for (i = 1; i < n; i++) {
+    laws_kv x = kv[i];
+    for (j = i; j > 0 && cmp(&kv[j - 1], &x) > 0; j--) kv[j] = kv[j - 1];
+    kv[j] = x;
+  }
+}
+
 /* Pairs are first written as offsets into strs (which may move while growing), then
  * turned into pointers for sorting once strs is complete. */
 static void push_pair(laws_buf *strs, laws_buf *arr, size_t ko, size_t vo) {
@@ -226,7 +242,7 @@ void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *
     kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
-  if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
+  sort_kv(kv, n, kv_cmp);
   for (i = 0; i < n; i++) {
     if (i) laws_buf_addc(out, '&');
     laws_buf_add(out, kv[i].k, kv[i].kl);
@@ -305,7 +321,7 @@ void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, 
     kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
-  if (m > 1) qsort(kv, m, sizeof *kv, hdr_cmp);
+  sort_kv(kv, m, hdr_cmp);
   for (i = 0; i < m; i++) {
     int same = i > 0 && bytecmp(kv[i].k, kv[i].kl, kv[i - 1].k, kv[i - 1].kl) == 0;
     if (same) {
