@@ -104,14 +104,14 @@ static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv
 static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what,
                              const char *fn) {
   const char *s;
-  lua_getfield(L, t, k);
-  if (lua_isnil(L, -1)) {
+  int type = lua_getfield(L, t, k);
+  if (type == LUA_TNIL) {
     lua_pop(L, 1);
     if (required) raise(L, "%s: %s is missing", fn, what);
     *len = 0;
     return NULL;
   }
-  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
+  if (type != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
   s = lua_tolstring(L, -1, len);
   lua_pop(L, 1); /* still anchored by the table it came from */
   return s;
