@@ -262,9 +262,9 @@ static void push_details(lua_State *L, const laws_sigv4_request *rq, const laws_
   details_data *d;
   size_t tlen = 0;
   char *p;
-  /* header mode, token signed, no whitespace in it: its canonical line holds it as it is */
+  /* header mode, token signed, no space in it: its canonical line holds it as it is */
   if (rq->token && (rq->presign || rq->omit_session_token ||
-                    laws_span_ge(rq->token, rq->token_len, 0x21) != rq->token_len))
+                    memchr(rq->token, ' ', rq->token_len) != NULL))  /* the one whitespace bad_chars lets in */
     tlen = rq->token_len;
   lua_createtable(L, 1, 0);
   d = (details_data *)lua_newuserdatauv(L, sizeof *d + res->canonical_len + res->sts_len - 2 * LAWS_SHA256_LEN +
