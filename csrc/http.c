@@ -44,33 +44,6 @@ struct laws_http_session {
 #define REUSE_CONFIG 0
 #endif
 
-/* ---- buffers ---- */
-
-int laws_buf_append(laws_buf *b, const char *s, size_t n) {
-  if (n > b->cap - b->len) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap - b->len < n) {
-      if (cap > ((size_t)-1) / 2) return -1;
-      cap *= 2;
-    }
-    p = realloc(b->p, cap);
-    if (p == NULL) return -1;
-    b->p = p;
-    b->cap = cap;
-  }
-  if (n > 0) memcpy(b->p + b->len, s, n);
-  b->len += n;
-  return 0;
-}
-
-void laws_http_buf_free(laws_buf *b) {
-  if (b->p != NULL) OPENSSL_cleanse(b->p, b->len);
-  free(b->p);
-  b->p = NULL;
-  b->len = b->cap = 0;
-}
-
 /* ---- code names ---- */
 
 static const char *const names[] = {
@@ -133,8 +106,8 @@ void laws_http_session_free(laws_http_session *s) {
   /* Easy handles first: a share cannot be cleaned up while handles still use it. */
   for (i = 0; i < s->nidle; i++) {
     curl_easy_cleanup(s->idle[i].e);
-    laws_http_buf_free(&s->idle[i].head);
-    laws_http_buf_free(&s->idle[i].body);
+    laws_buf_free(&s->idle[i].head);
+    laws_buf_free(&s->idle[i].body);
   }
   curl_share_cleanup(s->share);
   free(s->idle);
@@ -163,9 +136,8 @@ static int acquire(laws_http_session *s, laws_http_xfer *x) {
 /* A response may carry credentials (STS, instance metadata): wipe it before the buffer is kept
  * for the next transfer or freed. */
 static void keep_or_free(laws_buf *b) {
-  if (b->p != NULL) OPENSSL_cleanse(b->p, b->len);
-  b->len = 0;
-  if (b->cap > KEEP_BUF) laws_http_buf_free(b);
+  laws_buf_clear(b);
+  if (b->cap > KEEP_BUF) laws_buf_free(b);
 }
 
 /* No curl_easy_reset: xfer_init sets every per-request option each time. Pointers into the
@@ -490,8 +462,8 @@ void laws_http_xfer_cleanup(laws_http_xfer *x) {
     free(x->hdrs);
   }
   x->hdrs = NULL;
-  laws_http_buf_free(&x->head);
-  laws_http_buf_free(&x->body);
+  laws_buf_free(&x->head);
+  laws_buf_free(&x->body);
 }
 
 void laws_http_perform(laws_http_xfer *x, laws_http_session *s, const laws_http_req *req,

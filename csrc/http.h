@@ -16,14 +16,7 @@
 #include <stddef.h>
 #include <curl/curl.h>
 
-/* A growable byte buffer: doubles its capacity, so appending n bytes costs O(n) overall. */
-typedef struct laws_buf {
-  char *p;
-  size_t len, cap;
-} laws_buf;
-
-int laws_buf_append(laws_buf *b, const char *s, size_t n); /* 0 ok, -1 out of memory */
-void laws_http_buf_free(laws_buf *b);
+#include "buf.h"
 
 /* A session: a curl share (DNS cache, TLS sessions, connection cache) and a small pool of idle
  * easy handles. Single-threaded: use it from the thread that made it. It must outlive every

@@ -9,17 +9,23 @@
 #include "sigv4.h"
 #include "text.h"
 
-#define HASHER_MT "laws.hasher"
-
-static int hasher_gc(lua_State *L) {
-  laws_hasher **h = (laws_hasher **)luaL_checkudata(L, 1, HASHER_MT);
+/* One idempotent release for close, __gc and __close. */
+static int hasher_close(lua_State *L) {
+  laws_hasher **h = (laws_hasher **)luaL_checkudata(L, 1, LAWS_HASHER_MT);
   laws_hasher_free(*h);
   *h = NULL;
   return 0;
 }
 
+static int hasher_tostring(lua_State *L) {
+  laws_hasher **h = (laws_hasher **)luaL_checkudata(L, 1, LAWS_HASHER_MT);
+  return laws_push_udname(L, 1, *h == NULL);
+}
+
 static laws_hasher *uphasher(lua_State *L) {
-  return *(laws_hasher **)lua_touserdata(L, lua_upvalueindex(1));
+  laws_hasher *h = *(laws_hasher **)lua_touserdata(L, lua_upvalueindex(1));
+  if (h == NULL) luaL_error(L, "attempt to use a closed hasher");
+  return h;
 }
 
 static int l_sha256_hex(lua_State *L) {
@@ -100,12 +106,9 @@ static int l_json_plain(lua_State *L) {
 int laws_hash_open(lua_State *L) {
   int t = lua_gettop(L);
   laws_hasher **h = (laws_hasher **)lua_newuserdata(L, sizeof *h);
-  *h = NULL;
-  if (luaL_newmetatable(L, HASHER_MT)) {
-    lua_pushcfunction(L, hasher_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  *h = NULL;  /* closed until it is open */
+  laws_class_open(L, LAWS_HASHER_MT, NULL, hasher_close, hasher_tostring);
+  luaL_setmetatable(L, LAWS_HASHER_MT);
   if ((*h = laws_hasher_new()) == NULL) return luaL_error(L, "laws.core: cannot set up SHA-256/HMAC (OpenSSL)");
   lua_pushvalue(L, t + 1);
   lua_pushcclosure(L, l_sha256_hex, 1);

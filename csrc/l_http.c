@@ -7,8 +7,6 @@
 #include "laws_lua.h"
 #include "l_http.h"
 
-#define ERRMT_KEY "laws.http.errmt"
-
 typedef struct lsession {
   laws_http_session *s;   /* NULL: closed */
   long timeout_ms, connect_timeout_ms;
@@ -216,7 +214,7 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req, la
 void laws_lhttp_wipereq(laws_buf *scratch) {
   if (scratch->p != NULL) OPENSSL_cleanse(scratch->p, scratch->len);
   scratch->len = 0;
-  if (scratch->cap > 65536) laws_http_buf_free(scratch); /* one odd request keeps no big block */
+  if (scratch->cap > 65536) laws_buf_free(scratch); /* one odd request keeps no big block */
 }
 
 /* ---- results ---- */
@@ -265,8 +263,7 @@ int laws_lhttp_pushresult(lua_State *L, const laws_http_res *res) {
       lua_pushinteger(L, res->resent);
       lua_setfield(L, -2, "resent");
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, ERRMT_KEY);
-    if (lua_istable(L, -1)) lua_setmetatable(L, -2); else lua_pop(L, 1);
+    luaL_setmetatable(L, LAWS_ERROR_MT);  /* made by luaopen_laws_core, filled by laws.errors */
     return 2;
   }
   lua_createtable(L, 0, 3);
@@ -333,7 +330,7 @@ static int s_close(lua_State *L) {
   u->s = NULL;
   free(u->ca_file);
   u->ca_file = NULL;
-  laws_http_buf_free(&u->scratch);
+  laws_buf_free(&u->scratch);
   return 0;
 }
 
@@ -374,20 +371,13 @@ static int l_session(lua_State *L) {
   return 1;
 }
 
-static int l_set_error_mt(lua_State *L) {
-  if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, ERRMT_KEY);
-  return 0;
-}
-
 static const luaL_Reg methods[] = {
   { "request", s_request }, { "close", s_close }, { "connects", s_connects },
   { "resends", s_resends }, { NULL, NULL }
 };
 
 static const luaL_Reg funcs[] = {
-  { "http_session", l_session }, { "http_set_error_mt", l_set_error_mt }, { "http_bind", l_bind }, { NULL, NULL }
+  { "http_session", l_session }, { "http_bind", l_bind }, { NULL, NULL }
 };
 
 int laws_http_open(lua_State *L) {

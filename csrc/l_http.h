@@ -3,10 +3,8 @@
 #ifndef LAWS_L_HTTP_H
 #define LAWS_L_HTTP_H
 
-#include "compat.h"
+#include "laws_lua.h"
 #include "http.h"
-
-#define LAWS_HTTP_SESSION_MT "laws.http.session"
 
 /* The session behind the userdata at idx; raises "attempt to use a closed session". */
 laws_http_session *laws_lhttp_checksession(lua_State *L, int idx);

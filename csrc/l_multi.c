@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAWS_MULTI_MT "laws.multi"
-
 typedef struct {
   laws_multi *m;
   laws_http_session *session;  /* connections, DNS and TLS sessions shared by every task */
@@ -72,7 +70,7 @@ static int l_close(lua_State *L) {
   u->m = NULL;
   if (u->session != NULL) laws_http_session_free(u->session);
   u->session = NULL;
-  laws_http_buf_free(&u->scratch);
+  laws_buf_free(&u->scratch);
   luaL_unref(L, LUA_REGISTRYINDEX, u->xref);
   luaL_unref(L, LUA_REGISTRYINDEX, u->aref);
   u->xref = u->aref = LUA_NOREF;
@@ -240,26 +238,19 @@ static int l_connects(lua_State *L) {
   return 1;
 }
 
+static int l_tostring(lua_State *L) {
+  lmulti *u = luaL_checkudata(L, 1, LAWS_MULTI_MT);
+  return laws_push_udname(L, 1, u->m == NULL);
+}
+
 static const luaL_Reg methods[] = {
   { "connects", l_connects },
   { "submit", l_submit }, { "cancel", l_cancel }, { "poll", l_poll }, { "done", l_done },
-  { "fds", l_fds }, { "timeout", l_timeout }, { "count", l_count }, { "close", l_close },
-  { NULL, NULL }
+  { "fds", l_fds }, { "timeout", l_timeout }, { "count", l_count }, { NULL, NULL }
 };
 
 int laws_multi_open(lua_State *L) {
-  if (luaL_newmetatable(L, LAWS_MULTI_MT)) {
-    luaL_setfuncs_compat(L, methods);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__close");
-#endif
-  }
-  lua_pop(L, 1);
+  laws_class_open(L, LAWS_MULTI_MT, methods, l_close, l_tostring);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "multi_new");
   return 0;

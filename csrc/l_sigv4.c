@@ -8,21 +8,29 @@
 #include "laws_lua.h"
 #include "hash.h"
 #include "sigv4.h"
+#include "text.h"
 
-#define CTX_MT "laws.sigv4.ctx"
 #define STACK_HEADERS 32
 
+/* The signer of this Lua state: an upvalue of the signing functions. */
 typedef struct { laws_sigv4_ctx *c; } ctx_box;
 
-static int ctx_gc(lua_State *L) {
-  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, CTX_MT);
+/* One idempotent release for close, __gc and __close (wipes the cached keys). */
+static int ctx_close(lua_State *L) {
+  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, LAWS_SIGNER_MT);
   laws_sigv4_ctx_free(b->c);
   b->c = NULL;
   return 0;
 }
 
+static int ctx_tostring(lua_State *L) {
+  ctx_box *b = (ctx_box *)luaL_checkudata(L, 1, LAWS_SIGNER_MT);
+  return laws_push_udname(L, 1, b->c == NULL);
+}
+
 static laws_sigv4_ctx *upctx(lua_State *L) {
   ctx_box *b = (ctx_box *)lua_touserdata(L, lua_upvalueindex(1));
+  if (b->c == NULL) luaL_error(L, "attempt to use a closed signer");
   return b->c;
 }
 
@@ -52,12 +60,7 @@ enum { O_SERVICE, O_REGION, O_TIME, O_PRESIGN, O_EXPIRES, O_ALGORITHM, O_REGION_
 
 /* 1 if s has a control character (or, with slash, a '/'). */
 static int bad_chars(const char *s, size_t n, int slash) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7f || (slash && c == '/')) return 1;
-  }
-  return 0;
+  return laws_has_ctl(s, n) || (slash && memchr(s, '/', n) != NULL);
 }
 
 /* One pass over options: checks every name and type (raises naming the bad one) and fills
@@ -101,14 +104,14 @@ static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv
 static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what,
                              const char *fn) {
   const char *s;
-  lua_getfield(L, t, k);
-  if (lua_isnil(L, -1)) {
+  int type = lua_getfield(L, t, k);
+  if (type == LUA_TNIL) {
     lua_pop(L, 1);
     if (required) raise(L, "%s: %s is missing", fn, what);
     *len = 0;
     return NULL;
   }
-  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
+  if (type != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
   s = lua_tolstring(L, -1, len);
   lua_pop(L, 1); /* still anchored by the table it came from */
   return s;
@@ -202,11 +205,11 @@ static const char *find_mem(const char *h, size_t hn, const char *n, size_t nn) 
   return NULL;
 }
 
-static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const char *c, size_t n) {
+static void push_canonical(lua_State *L, const char *token, size_t token_len, const char *c, size_t n) {
   static const char *const KEYS[] = { "\nx-amz-security-token:", "X-Amz-Security-Token=" };
   luaL_Buffer b;
   size_t i = 0;
-  if (rq->token == NULL) { lua_pushlstring(L, c, n); return; }
+  if (token == NULL) { lua_pushlstring(L, c, n); return; }
   luaL_buffinit(L, &b);
   while (i < n) {
     const char *next = NULL, *val = NULL;
@@ -228,8 +231,8 @@ static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const cha
       }
     }
     {  /* a raw copy elsewhere (say, a header of the caller's) */
-      const char *p = find_mem(c + i, n - i, rq->token, rq->token_len);
-      if (p && (next == NULL || p < next)) { next = val = p; vlen = rq->token_len; }
+      const char *p = find_mem(c + i, n - i, token, token_len);
+      if (p && (next == NULL || p < next)) { next = val = p; vlen = token_len; }
     }
     if (next == NULL) break;
     luaL_addlstring(&b, c + i, (size_t)(val - (c + i)));
@@ -238,6 +241,83 @@ static void push_canonical(lua_State *L, const laws_sigv4_request *rq, const cha
   }
   if (i < n) luaL_addlstring(&b, c + i, n - i);
   luaL_pushresult(&b);
+}
+
+/* details = { canonical_request, string_to_sign, signature }, built when first read: most
+ * callers (every client attempt) never read them. Until then the table holds, at [1], what is
+ * needed to build them in a plain userdata (opaque to pairs and tostring, and no longer tied to
+ * the signer's buffers, which the next signature reuses): the canonical request, the string to
+ * sign without its last line (the canonical request's hash, computed again when read) and the
+ * signature. The session token, hidden when canonical_request is built, is found again in its
+ * canonical header line; it is copied only when it is not there verbatim. The table's
+ * metatable (upvalue 2 of sigv4_sign) has __index = details_index. */
+typedef struct {
+  size_t clen, plen, glen, tlen;  /* canonical request, string to sign less its hash, signature, token copy */
+  int has_token;
+} details_data;
+
+#define TOKEN_LINE "\nx-amz-security-token:"
+
+static void push_details(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res) {
+  details_data *d;
+  size_t tlen = 0;
+  char *p;
+  /* header mode, token signed, no space in it: its canonical line holds it as it is */
+  if (rq->token && (rq->presign || rq->omit_session_token ||
+                    memchr(rq->token, ' ', rq->token_len) != NULL))  /* the one whitespace bad_chars lets in */
+    tlen = rq->token_len;
+  lua_createtable(L, 1, 0);
+  d = (details_data *)lua_newuserdatauv(L, sizeof *d + res->canonical_len + res->sts_len - 2 * LAWS_SHA256_LEN +
+                                           res->signature_len + tlen, 0);
+  d->clen = res->canonical_len; d->plen = res->sts_len - 2 * LAWS_SHA256_LEN; d->glen = res->signature_len;
+  d->tlen = tlen;
+  d->has_token = rq->token != NULL;
+  p = (char *)(d + 1);
+  memcpy(p, res->canonical_request, d->clen); p += d->clen;
+  memcpy(p, res->string_to_sign, d->plen); p += d->plen;
+  memcpy(p, res->signature, d->glen); p += d->glen;
+  if (tlen) memcpy(p, rq->token, tlen);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_setmetatable(L, -2);
+}
+
+/* __index of a details table: turns what [1] holds into the three fields (once). */
+static int details_index(lua_State *L) {
+  details_data *d;
+  const char *creq, *tok = NULL;
+  size_t toklen = 0;
+  unsigned char h[LAWS_SHA256_LEN];
+  char hex[2 * LAWS_SHA256_LEN + 1];
+  lua_settop(L, 2);
+  lua_rawgeti(L, 1, 1);
+  d = (details_data *)lua_touserdata(L, -1);
+  if (d == NULL) return 0;  /* already filled in: the key is simply absent */
+  creq = (const char *)(d + 1);
+  if (d->tlen) {
+    tok = creq + d->clen + d->plen + d->glen;
+    toklen = d->tlen;
+  } else if (d->has_token && (tok = find_mem(creq, d->clen, TOKEN_LINE, sizeof TOKEN_LINE - 1)) != NULL) {
+    const char *e;
+    tok += sizeof TOKEN_LINE - 1;
+    e = memchr(tok, '\n', d->clen - (size_t)(tok - creq));
+    toklen = e ? (size_t)(e - tok) : d->clen - (size_t)(tok - creq);
+  }
+  if (laws_sha256(creq, d->clen, h) != 0) return luaL_error(L, "laws.sigv4: OpenSSL failure building details");
+  laws_hex(h, sizeof h, hex);
+  push_canonical(L, tok, toklen, creq, d->clen);
+  lua_setfield(L, 1, "canonical_request");
+  lua_pushlstring(L, creq + d->clen, d->plen);
+  lua_pushlstring(L, hex, 2 * LAWS_SHA256_LEN);
+  lua_concat(L, 2);
+  lua_setfield(L, 1, "string_to_sign");
+  lua_pushlstring(L, creq + d->clen + d->plen, d->glen);
+  lua_setfield(L, 1, "signature");
+  lua_pushnil(L);
+  lua_rawseti(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, 1);
+  return 1;
 }
 
 static int sign_impl(lua_State *L, int canonical_only) {
@@ -299,7 +379,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
     return 2;
   }
   if (canonical_only) {
-    push_canonical(L, &r, res->canonical_request, res->canonical_len);
+    push_canonical(L, r.token, r.token_len, res->canonical_request, res->canonical_len);
     lua_pushlstring(L, res->string_to_sign, res->sts_len);
     return 2;
   }
@@ -309,13 +389,7 @@ static int sign_impl(lua_State *L, int canonical_only) {
   } else {
     push_signed(L, &r, res, hidx, key_of);
   }
-  lua_createtable(L, 0, 3);
-  push_canonical(L, &r, res->canonical_request, res->canonical_len);
-  lua_setfield(L, -2, "canonical_request");
-  lua_pushlstring(L, res->string_to_sign, res->sts_len);
-  lua_setfield(L, -2, "string_to_sign");
-  lua_pushlstring(L, res->signature, res->signature_len);
-  lua_setfield(L, -2, "signature");
+  push_details(L, &r, res);
   return 2;
 }
 
@@ -436,16 +510,17 @@ static const luaL_Reg with_ctx[] = {
 int laws_sigv4_open(lua_State *L) {
   int t = lua_gettop(L), i;
   ctx_box *b = (ctx_box *)lua_newuserdata(L, sizeof *b);
-  b->c = NULL;
-  if (luaL_newmetatable(L, CTX_MT)) {
-    lua_pushcfunction(L, ctx_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  b->c = NULL;  /* closed until it is open */
+  laws_class_open(L, LAWS_SIGNER_MT, NULL, ctx_close, ctx_tostring);
+  luaL_setmetatable(L, LAWS_SIGNER_MT);
   if ((b->c = laws_sigv4_ctx_new()) == NULL) return luaL_error(L, "laws.core: out of memory");
+  lua_createtable(L, 0, 1);  /* t + 2: the metatable of details tables */
+  lua_pushcfunction(L, details_index);
+  lua_setfield(L, -2, "__index");
   for (i = 0; with_ctx[i].name; i++) {
     lua_pushvalue(L, t + 1);
-    lua_pushcclosure(L, with_ctx[i].func, 1);
+    lua_pushvalue(L, t + 2);
+    lua_pushcclosure(L, with_ctx[i].func, 2);
     lua_setfield(L, t, with_ctx[i].name);
   }
   lua_pushcfunction(L, l_pubkey);

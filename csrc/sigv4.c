@@ -1,6 +1,12 @@
-/* SigV4 / SigV4a signing: validation, the headers the signer adds, canonical request, string
- * to sign, header and query (presign) modes. Canonicalisation is in sigv4_canon.c, the key
- * caches in sigv4_keys.c, SigV4a keys in sigv4a.c. */
+/* SigV4 / SigV4a signing in named stages, as aws-c-auth does:
+ *   credential scope      laws_sigv4_scope
+ *   canonical request     laws_sigv4_canonical_request, laws_sigv4_canonical_hash
+ *   string to sign        laws_sigv4_string_to_sign
+ *   signature             laws_sigv4_signature_hmac / laws_sigv4_signature_ecdsa
+ * Each reads only its arguments (test/c/test_sigv4.c tests them alone). laws_sigv4_sign runs
+ * them in order after validating the request and choosing the headers the signer adds, then
+ * writes the Authorization header or the presigned URL. Canonicalisation pieces are in
+ * sigv4_canon.c, the key caches in sigv4_keys.c, SigV4a keys in sigv4a.c. */
 #include "sigv4_int.h"
 
 #include <stdio.h>
@@ -12,6 +18,7 @@ struct laws_sigv4_ctx {
   laws_sigv4_keys keys;
   laws_hasher *hs;
   laws_buf canon, sts, sig, url, auth, strs, arr, signed_list, hdrs, scope, path, drop, skip;
+  laws_buf canon_hdrs; /* the canonical header block */
   char amzdate[17], payload[65], sechex[2 * LAWS_SHA256_LEN + 1], expires[24];
   laws_sigv4_result res;
 };
@@ -30,7 +37,7 @@ void laws_sigv4_ctx_free(laws_sigv4_ctx *c) {
   laws_buf_free(&c->canon); laws_buf_free(&c->sts); laws_buf_free(&c->sig); laws_buf_free(&c->url);
   laws_buf_free(&c->auth); laws_buf_free(&c->strs); laws_buf_free(&c->arr); laws_buf_free(&c->signed_list);
   laws_buf_free(&c->hdrs); laws_buf_free(&c->scope); laws_buf_free(&c->path); laws_buf_free(&c->drop);
-  laws_buf_free(&c->skip);
+  laws_buf_free(&c->skip); laws_buf_free(&c->canon_hdrs);
   laws_keys_clear(&c->keys);
   laws_hasher_free(c->hs);
   OPENSSL_cleanse(c, sizeof *c);
@@ -124,10 +131,176 @@ static int validate(laws_sigv4_ctx *c, const laws_sigv4_request *r, laws_url *u)
   return 0;
 }
 
-static void add_hdr(laws_sigv4_result *res, const char *name, size_t off, size_t len) {
-  res->added_name[res->nadded] = name;
-  res->added_value[res->nadded] = (const char *)(uintptr_t)off; /* fixed up when c->hdrs is final */
-  res->added_len[res->nadded++] = len;
+/* ---- the stages ---- */
+
+void laws_sigv4_scope(laws_buf *out, const char *amzdate, const char *region, size_t region_len,
+                      const char *service, size_t service_len) {
+  laws_buf_add(out, amzdate, 8);
+  laws_buf_addc(out, '/');
+  if (region != NULL) {
+    laws_buf_add(out, region, region_len);
+    laws_buf_addc(out, '/');
+  }
+  laws_buf_add(out, service, service_len);
+  laws_buf_add(out, "/aws4_request", 13);
+}
+
+void laws_sigv4_canonical_request(laws_buf *out, laws_buf *strs, laws_buf *arr, const laws_sigv4_canon_parts *p) {
+  laws_buf_add(out, p->method, p->method_len);
+  laws_buf_addc(out, '\n');
+  laws_canon_path(out, p->path, p->path_len, p->normalize_path, p->double_encode);
+  laws_buf_addc(out, '\n');
+  laws_canon_query(out, strs, arr, p->query, p->query_len, p->extra_query, p->nextra_query);
+  laws_buf_addc(out, '\n');
+  laws_buf_add(out, p->headers, p->headers_len);
+  laws_buf_addc(out, '\n');
+  laws_buf_add(out, p->signed_headers, p->signed_len);
+  laws_buf_addc(out, '\n');
+  laws_buf_add(out, p->payload, p->payload_len);
+}
+
+int laws_sigv4_canonical_hash(laws_hasher *hs, const char *creq, size_t len, char hex[2 * LAWS_SHA256_LEN + 1]) {
+  unsigned char d[LAWS_SHA256_LEN];
+  if (laws_hasher_sha256(hs, creq, len, d) != 0) return -1;
+  laws_hex(d, sizeof d, hex);
+  return 0;
+}
+
+void laws_sigv4_string_to_sign(laws_buf *out, const char *algorithm, const char *amzdate, const char *scope,
+                               size_t scope_len, const char *creq_hash) {
+  laws_buf_adds(out, algorithm);
+  laws_buf_addc(out, '\n');
+  laws_buf_add(out, amzdate, 16);
+  laws_buf_addc(out, '\n');
+  laws_buf_add(out, scope, scope_len);
+  laws_buf_addc(out, '\n');
+  laws_buf_add(out, creq_hash, 2 * LAWS_SHA256_LEN);
+}
+
+int laws_sigv4_signature_hmac(laws_buf *out, laws_hasher *hs, const laws_hmac_key *k, const char *sts, size_t len) {
+  unsigned char d[LAWS_SHA256_LEN];
+  char hex[2 * LAWS_SHA256_LEN + 1];
+  if (laws_hasher_hmac_keyed(hs, k, sts, len, d) != 0) return -1;
+  laws_hex(d, sizeof d, hex);
+  laws_buf_add(out, hex, 2 * LAWS_SHA256_LEN);
+  return 0;
+}
+
+int laws_sigv4_signature_ecdsa(laws_buf *out, const laws_ec_key *k, const char *sts, size_t len) {
+  unsigned char der[80];
+  char hex[2 * sizeof der + 1];
+  int n = laws_sigv4a_sign(k, sts, len, der, sizeof der);
+  if (n < 0) return -1;
+  laws_hex(der, (size_t)n, hex);
+  laws_buf_add(out, hex, 2 * (size_t)n);
+  return 0;
+}
+
+/* ---- laws_sigv4_sign ---- */
+
+/* Which request headers the signer replaces (dropped) or leaves unsigned (skip), and whether
+ * the request names its own Host. */
+static int classify_headers(laws_sigv4_ctx *c, const laws_sigv4_request *r, int *has_host) {
+  int v4a = r->algorithm == LAWS_SIGV4A, hdr_mode = !r->presign, rc;
+  size_t i;
+  *has_host = 0;
+  for (i = 0; i < r->nheaders; i++) {
+    const laws_sigv4_header *h = &r->headers[i];
+    int drop = 0, skip;
+    if ((rc = check_header(c, h, r->allow_folded)) != 0) return rc;
+    if (lower_eq(h->name, h->nlen, "host")) *has_host = 1;
+    /* headers the signer sets replace any the caller sent (a retried request is re-signed) */
+    if (lower_eq(h->name, h->nlen, "authorization") || lower_eq(h->name, h->nlen, "x-amz-date") ||
+        (r->token && lower_eq(h->name, h->nlen, "x-amz-security-token")) ||
+        (hdr_mode && r->content_sha256_header && lower_eq(h->name, h->nlen, "x-amz-content-sha256")) ||
+        (v4a && lower_eq(h->name, h->nlen, "x-amz-region-set")))
+      drop = 1;
+    /* not signed (as botocore): proxies and HTTP stacks rewrite these */
+    skip = drop || lower_eq(h->name, h->nlen, "user-agent") || lower_eq(h->name, h->nlen, "expect") ||
+           lower_eq(h->name, h->nlen, "x-amzn-trace-id");
+    laws_buf_addc(&c->drop, (char)drop);
+    laws_buf_addc(&c->skip, (char)skip);
+  }
+  return c->drop.oom || c->skip.oom ? LAWS_SIGV4_ENOMEM : LAWS_SIGV4_OK;
+}
+
+/* The payload hash: given, the hash of nothing (known), or SHA-256 of the body. */
+static int payload_hash(laws_sigv4_ctx *c, const laws_sigv4_request *r, const char **p, size_t *len) {
+  unsigned char d[LAWS_SHA256_LEN];
+  if (r->payload) {
+    *p = r->payload;
+    *len = r->payload_len;
+    return 0;
+  }
+  *len = 2 * LAWS_SHA256_LEN;
+  if (r->body_len == 0) {
+    *p = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    return 0;
+  }
+  if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return -1;
+  laws_hex(d, sizeof d, c->payload);
+  *p = c->payload;
+  return 0;
+}
+
+/* The headers the signer adds (res->added_*), in a fixed order; those signed are also listed
+ * in extra for the canonical header block. Values are copied into c->hdrs (NUL-terminated);
+ * their offsets are kept apart until the buffer stops growing. */
+static int added_headers(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_url *u, int has_host,
+                         const char *payload, size_t payload_len, laws_sigv4_header *extra, size_t *nextra) {
+  laws_sigv4_result *res = &c->res;
+  size_t off[LAWS_SIGV4_MAX_ADDED], i;
+  int sign_it[LAWS_SIGV4_MAX_ADDED];
+  int v4a = r->algorithm == LAWS_SIGV4A;
+#define ADD(NAME, V, VL, SIGNED) do { \
+    off[res->nadded] = c->hdrs.len; sign_it[res->nadded] = (SIGNED); \
+    res->added_name[res->nadded] = (NAME); res->added_len[res->nadded++] = (VL); \
+    laws_buf_add(&c->hdrs, (V), (VL)); laws_buf_addc(&c->hdrs, '\0'); } while (0)
+  if (!has_host) ADD("Host", u->host, u->host_len, 1);
+  if (!r->presign) {
+    ADD("X-Amz-Date", c->amzdate, 16, 1);
+    if (v4a) ADD("X-Amz-Region-Set", r->region_set ? r->region_set : r->region,
+                 r->region_set ? r->region_set_len : r->region_len, 1);
+    if (r->token) ADD("X-Amz-Security-Token", r->token, r->token_len, !r->omit_session_token);
+    if (r->content_sha256_header) ADD("X-Amz-Content-Sha256", payload, payload_len, 1);
+  }
+#undef ADD
+  if (c->hdrs.oom) return LAWS_SIGV4_ENOMEM;
+  *nextra = 0;
+  for (i = 0; i < (size_t)res->nadded; i++) {
+    res->added_value[i] = c->hdrs.p + off[i];
+    if (!sign_it[i]) continue;
+    extra[*nextra].name = res->added_name[i];
+    extra[*nextra].nlen = strlen(res->added_name[i]);
+    extra[*nextra].value = res->added_value[i];
+    extra[*nextra].vlen = res->added_len[i];
+    (*nextra)++;
+  }
+  return LAWS_SIGV4_OK;
+}
+
+/* Query mode: the X-Amz-* parameters signed with the URL (raw values; c->auth holds the
+ * credential, reused when the URL is written). */
+static int presign_params(laws_sigv4_ctx *c, const laws_sigv4_request *r, const char *alg, laws_kv *qx, size_t *nqx) {
+  const char *rset = r->region_set ? r->region_set : r->region;
+  size_t rset_len = r->region_set ? r->region_set_len : r->region_len;
+  *nqx = 0;
+  snprintf(c->expires, sizeof c->expires, "%ld", r->expires);
+  laws_buf_add(&c->auth, r->access_key_id, r->akid_len);
+  laws_buf_addc(&c->auth, '/');
+  laws_buf_add(&c->auth, c->scope.p, c->scope.len);
+  if (c->auth.oom || c->signed_list.oom) return LAWS_SIGV4_ENOMEM;
+#define QX(K, V, VL) do { qx[*nqx].k = (K); qx[*nqx].kl = strlen(K); qx[*nqx].v = (V); qx[*nqx].vl = (VL); \
+    qx[*nqx].orig = NULL; qx[*nqx].idx = 0; (*nqx)++; } while (0)
+  QX("X-Amz-Algorithm", alg, strlen(alg));
+  QX("X-Amz-Credential", c->auth.p, c->auth.len);
+  QX("X-Amz-Date", c->amzdate, 16);
+  QX("X-Amz-Expires", c->expires, strlen(c->expires));
+  if (r->algorithm == LAWS_SIGV4A) QX("X-Amz-Region-Set", rset, rset_len);
+  if (r->token && !r->omit_session_token) QX("X-Amz-Security-Token", r->token, r->token_len);
+  QX("X-Amz-SignedHeaders", c->signed_list.p ? c->signed_list.p : "", c->signed_list.len);
+#undef QX
+  return LAWS_SIGV4_OK;
 }
 
 /* Header mode: the Authorization header. */
@@ -175,143 +348,59 @@ static int finish_query(laws_sigv4_ctx *c, const laws_sigv4_request *r, const la
   return LAWS_SIGV4_OK;
 }
 
+static void reset(laws_sigv4_ctx *c) {
+  laws_buf *b[] = { &c->canon, &c->sts, &c->sig, &c->url, &c->auth, &c->strs, &c->arr, &c->signed_list,
+                    &c->hdrs, &c->scope, &c->path, &c->drop, &c->skip, &c->canon_hdrs };
+  size_t i;
+  for (i = 0; i < sizeof b / sizeof b[0]; i++) {
+    b[i]->len = 0;
+    b[i]->oom = 0;
+  }
+  memset(&c->res, 0, sizeof c->res);
+}
+
 int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_sigv4_result **out) {
   laws_sigv4_result *res = &c->res;
-  laws_sigv4_header extra[5];
+  laws_sigv4_header extra[LAWS_SIGV4_MAX_ADDED];
+  laws_sigv4_canon_parts cp;
   laws_kv qx[7];
-  size_t i, nextra = 0, nqx = 0, off;
-  unsigned char d[LAWS_SHA256_LEN];
-  int v4a = r->algorithm == LAWS_SIGV4A, hdr_mode = !r->presign, has_host = 0, rc, tok_idx = -1;
-  int sign_token = r->token != NULL && !r->omit_session_token;
+  size_t nextra = 0, nqx = 0;
+  int v4a = r->algorithm == LAWS_SIGV4A, has_host, rc;
   const char *alg = v4a ? "AWS4-ECDSA-P256-SHA256" : "AWS4-HMAC-SHA256";
-  const char *rset = r->region_set ? r->region_set : r->region;
-  size_t rset_len = r->region_set ? r->region_set_len : r->region_len;
   laws_url u;
 
-  memset(res, 0, sizeof *res);
+  reset(c);
   *out = res;
-  c->canon.len = c->sts.len = c->sig.len = c->url.len = c->auth.len = c->strs.len = c->arr.len = 0;
-  c->signed_list.len = c->hdrs.len = c->scope.len = c->path.len = c->drop.len = c->skip.len = 0;
-
   if ((rc = validate(c, r, &u)) != 0) return rc;
   amz_date(r->time, c->amzdate);
-
-  /* headers the signer sets replace any the caller sent (a retried request is re-signed) */
-  for (i = 0; i < r->nheaders; i++) {
-    const laws_sigv4_header *h = &r->headers[i];
-    int drop = 0, skip;
-    if ((rc = check_header(c, h, r->allow_folded)) != 0) return rc;
-    if (lower_eq(h->name, h->nlen, "host")) has_host = 1;
-    if (lower_eq(h->name, h->nlen, "authorization") || lower_eq(h->name, h->nlen, "x-amz-date") ||
-        (r->token && lower_eq(h->name, h->nlen, "x-amz-security-token")) ||
-        (hdr_mode && r->content_sha256_header && lower_eq(h->name, h->nlen, "x-amz-content-sha256")) ||
-        (v4a && lower_eq(h->name, h->nlen, "x-amz-region-set")))
-      drop = 1;
-    /* not signed (as botocore): proxies and HTTP stacks rewrite these */
-    skip = drop || lower_eq(h->name, h->nlen, "user-agent") || lower_eq(h->name, h->nlen, "expect") ||
-           lower_eq(h->name, h->nlen, "x-amzn-trace-id");
-    laws_buf_addc(&c->drop, (char)drop);
-    laws_buf_addc(&c->skip, (char)skip);
-  }
-  if (c->drop.oom || c->skip.oom) return LAWS_SIGV4_ENOMEM;
-
-  if (r->payload) {
-    memcpy(c->payload, r->payload, r->payload_len < 64 ? r->payload_len : 64);
-    c->payload[r->payload_len < 64 ? r->payload_len : 64] = '\0';
-  } else if (r->body_len == 0) {  /* GET, DELETE...: the hash of nothing, known */
-    memcpy(c->payload, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 65);
-  } else {
-    if (laws_hasher_sha256(c->hs, r->body ? r->body : "", r->body_len, d) != 0) return LAWS_SIGV4_ECRYPTO;
-    laws_hex(d, sizeof d, c->payload);
-  }
-
-  laws_buf_add(&c->scope, c->amzdate, 8);
-  laws_buf_addc(&c->scope, '/');
-  if (!v4a) { laws_buf_add(&c->scope, r->region, r->region_len); laws_buf_addc(&c->scope, '/'); }
-  laws_buf_add(&c->scope, r->service, r->service_len);
-  laws_buf_adds(&c->scope, "/aws4_request");
-
-  /* added headers: values stored in c->hdrs, NUL-separated */
-#define ADD(NAME, V, VL) do { off = c->hdrs.len; laws_buf_add(&c->hdrs, (V), (VL)); laws_buf_addc(&c->hdrs, '\0'); \
-    add_hdr(res, NAME, off, (VL)); } while (0)
-  if (!has_host) ADD("Host", u.host, u.host_len);
-  if (hdr_mode) {
-    ADD("X-Amz-Date", c->amzdate, 16);
-    if (v4a) ADD("X-Amz-Region-Set", rset, rset_len);
-    if (r->token) {
-      tok_idx = res->nadded;
-      ADD("X-Amz-Security-Token", r->token, r->token_len);
-    }
-    if (r->content_sha256_header)
-      ADD("X-Amz-Content-Sha256", r->payload_len > 64 ? r->payload : c->payload,
-          r->payload_len > 64 ? r->payload_len : strlen(c->payload));
-  }
-#undef ADD
-  for (i = 0; i < (size_t)res->nadded; i++) {
-    const char *n = res->added_name[i];
-    if (!sign_token && (int)i == tok_idx) continue; /* omit_session_token */
-    extra[nextra].name = n;
-    extra[nextra].nlen = strlen(n);
-    extra[nextra].value = NULL; /* set below, once c->hdrs stops moving */
-    extra[nextra].vlen = i;     /* index into added_*, for now */
-    nextra++;
-  }
-  if (c->hdrs.oom) return LAWS_SIGV4_ENOMEM;
-  for (i = 0; i < (size_t)res->nadded; i++)
-    res->added_value[i] = c->hdrs.p + (size_t)(uintptr_t)res->added_value[i];
-  for (i = 0; i < nextra; i++) {
-    size_t k = extra[i].vlen;
-    extra[i].value = res->added_value[k];
-    extra[i].vlen = res->added_len[k];
-  }
-  /* c->strs receives the canonical header block; c->path is scratch here */
-  laws_canon_headers(&c->strs, &c->signed_list, &c->path, &c->arr, r->headers, r->nheaders,
-                     (const unsigned char *)c->skip.p, extra, nextra);
+  if ((rc = classify_headers(c, r, &has_host)) != 0) return rc;
   res->dropped = (const unsigned char *)c->drop.p;
+  memset(&cp, 0, sizeof cp);
+  if (payload_hash(c, r, &cp.payload, &cp.payload_len) != 0) return LAWS_SIGV4_ECRYPTO;
 
-  if (!hdr_mode) {
-    snprintf(c->expires, sizeof c->expires, "%ld", r->expires);
-#define QX(K, V, VL) do { qx[nqx].k = (K); qx[nqx].kl = strlen(K); qx[nqx].v = (V); qx[nqx].vl = (VL); nqx++; } while (0)
-    QX("X-Amz-Algorithm", alg, strlen(alg));
-    laws_buf_add(&c->auth, r->access_key_id, r->akid_len); /* credential, reused for the URL */
-    laws_buf_addc(&c->auth, '/');
-    laws_buf_add(&c->auth, c->scope.p, c->scope.len);
-    if (c->auth.oom || c->scope.oom) return LAWS_SIGV4_ENOMEM;
-    QX("X-Amz-Credential", c->auth.p, c->auth.len);
-    QX("X-Amz-Date", c->amzdate, 16);
-    QX("X-Amz-Expires", c->expires, strlen(c->expires));
-    if (v4a) QX("X-Amz-Region-Set", rset, rset_len);
-    if (sign_token) QX("X-Amz-Security-Token", r->token, r->token_len);
-    if (c->signed_list.oom) return LAWS_SIGV4_ENOMEM;
-    QX("X-Amz-SignedHeaders", c->signed_list.p ? c->signed_list.p : "", c->signed_list.len);
-#undef QX
-  }
+  /* 1. credential scope */
+  laws_sigv4_scope(&c->scope, c->amzdate, v4a ? NULL : r->region, r->region_len, r->service, r->service_len);
+  if (c->scope.oom) return LAWS_SIGV4_ENOMEM;
 
-  /* canonical request */
-  laws_buf_add(&c->canon, r->method, r->method_len);
-  laws_buf_addc(&c->canon, '\n');
-  laws_canon_path(&c->canon, u.path, u.path_len, r->normalize_path, r->double_encode);
-  laws_buf_addc(&c->canon, '\n');
-  laws_canon_query(&c->canon, &c->path, &c->arr, u.query, u.query_len, qx, nqx);
-  laws_buf_addc(&c->canon, '\n');
-  laws_buf_add(&c->canon, c->strs.p, c->strs.len);
-  laws_buf_addc(&c->canon, '\n');
-  laws_buf_add(&c->canon, c->signed_list.p, c->signed_list.len);
-  laws_buf_addc(&c->canon, '\n');
-  if (r->payload && r->payload_len > 64) laws_buf_add(&c->canon, r->payload, r->payload_len);
-  else laws_buf_adds(&c->canon, c->payload);
-  if (c->canon.oom || c->strs.oom) return LAWS_SIGV4_ENOMEM;
+  /* 2. canonical request (c->path is scratch for the header sort) */
+  if ((rc = added_headers(c, r, &u, has_host, cp.payload, cp.payload_len, extra, &nextra)) != 0) return rc;
+  laws_canon_headers(&c->canon_hdrs, &c->signed_list, &c->path, &c->arr, r->headers, r->nheaders,
+                     (const unsigned char *)c->skip.p, extra, nextra);
+  if (c->canon_hdrs.oom || c->signed_list.oom) return LAWS_SIGV4_ENOMEM;
+  if (r->presign && (rc = presign_params(c, r, alg, qx, &nqx)) != 0) return rc;
+  cp.method = r->method; cp.method_len = r->method_len;
+  cp.path = u.path; cp.path_len = u.path_len;
+  cp.query = u.query; cp.query_len = u.query_len;
+  cp.normalize_path = r->normalize_path; cp.double_encode = r->double_encode;
+  cp.extra_query = qx; cp.nextra_query = nqx;
+  cp.headers = c->canon_hdrs.p; cp.headers_len = c->canon_hdrs.len;
+  cp.signed_headers = c->signed_list.p; cp.signed_len = c->signed_list.len;
+  laws_sigv4_canonical_request(&c->canon, &c->strs, &c->arr, &cp);
+  if (c->canon.oom) return LAWS_SIGV4_ENOMEM;
+  if (laws_sigv4_canonical_hash(c->hs, c->canon.p, c->canon.len, c->sechex) != 0) return LAWS_SIGV4_ECRYPTO;
 
-  /* string to sign */
-  if (laws_hasher_sha256(c->hs, c->canon.p, c->canon.len, d) != 0) return LAWS_SIGV4_ECRYPTO;
-  laws_hex(d, sizeof d, c->sechex);
-  laws_buf_adds(&c->sts, alg);
-  laws_buf_addc(&c->sts, '\n');
-  laws_buf_add(&c->sts, c->amzdate, 16);
-  laws_buf_addc(&c->sts, '\n');
-  laws_buf_add(&c->sts, c->scope.p, c->scope.len);
-  laws_buf_addc(&c->sts, '\n');
-  laws_buf_add(&c->sts, c->sechex, 2 * LAWS_SHA256_LEN);
+  /* 3. string to sign */
+  laws_sigv4_string_to_sign(&c->sts, alg, c->amzdate, c->scope.p, c->scope.len, c->sechex);
   if (c->sts.oom) return LAWS_SIGV4_ENOMEM;
   res->canonical_request = c->canon.p; res->canonical_len = c->canon.len;
   res->string_to_sign = c->sts.p; res->sts_len = c->sts.len;
@@ -319,30 +408,21 @@ int laws_sigv4_sign(laws_sigv4_ctx *c, const laws_sigv4_request *r, const laws_s
   res->signature = "";
   if (r->canonical_only) return LAWS_SIGV4_OK;
 
-  /* signature */
+  /* 4. signature, with the cached key */
   if (v4a) {
     laws_ec_key *owned;
     const laws_ec_key *k = laws_keys_ec(&c->keys, r, &owned);
-    unsigned char der[80];
-    int n = k ? laws_sigv4a_sign(k, c->sts.p, c->sts.len, der, sizeof der) : -1;
+    rc = k ? laws_sigv4_signature_ecdsa(&c->sig, k, c->sts.p, c->sts.len) : -1;
     laws_sigv4a_key_free(owned);
-    if (n < 0) return LAWS_SIGV4_ECRYPTO;
-    for (i = 0; i < (size_t)n; i++) {
-      char hx[3];
-      laws_hex(der + i, 1, hx);
-      laws_buf_add(&c->sig, hx, 2);
-    }
   } else {
     laws_hmac_key *owned;
     const laws_hmac_key *hk = laws_keys_hmac(&c->keys, c->hs, r, c->amzdate, &owned);
-    rc = hk ? laws_hasher_hmac_keyed(c->hs, hk, c->sts.p, c->sts.len, d) : -1;
+    rc = hk ? laws_sigv4_signature_hmac(&c->sig, c->hs, hk, c->sts.p, c->sts.len) : -1;
     laws_hmac_key_free(owned);
-    if (rc != 0) return LAWS_SIGV4_ECRYPTO;
-    laws_hex(d, sizeof d, c->sechex);
-    laws_buf_add(&c->sig, c->sechex, 2 * LAWS_SHA256_LEN);
   }
+  if (rc != 0) return LAWS_SIGV4_ECRYPTO;
   if (c->sig.oom) return LAWS_SIGV4_ENOMEM;
   res->signature = c->sig.p; res->signature_len = c->sig.len;
 
-  return hdr_mode ? finish_header(c, r, alg) : finish_query(c, r, &u, qx, nqx);
+  return r->presign ? finish_query(c, r, &u, qx, nqx) : finish_header(c, r, alg);
 }

@@ -8,35 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-  char *p;
-  size_t len, cap;
-  int oom;
-} laws_buf;
-
-#include <string.h>
-void laws_buf_grow_add(laws_buf *b, const void *s, size_t n); /* slow path of laws_buf_add */
-void laws_buf_adds(laws_buf *b, const char *s);
-void laws_buf_free(laws_buf *b); /* wipes, then frees */
-/* A signature appends a few hundred small pieces: the common case stays inline. On
- * allocation failure the buffer sets oom and ignores further appends. */
-static inline void laws_buf_add(laws_buf *b, const void *s, size_t n) {
-  if (b->len + n < b->cap) {
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-  } else {
-    laws_buf_grow_add(b, s, n);
-  }
-}
-static inline void laws_buf_addc(laws_buf *b, char c) {
-  if (b->len + 1 < b->cap) {
-    b->p[b->len++] = c;
-    b->p[b->len] = '\0';
-  } else {
-    laws_buf_grow_add(b, &c, 1);
-  }
-}
+#include "buf.h"
 
 typedef struct {
   const char *name, *value;

@@ -2,45 +2,11 @@
  * Inputs are untrusted bytes (fuzzed in fuzz/fuzz_canonical.c): every index is bounded
  * by an explicit length, nothing assumes NUL termination. */
 #include "sigv4_int.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
-
-void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
-  if (b->oom || n == 0) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap < b->len + n + 1) {
-      if (cap > ((size_t)-1) / 2) { b->oom = 1; return; }
-      cap *= 2;
-    }
-    /* no realloc: the old block may hold secret-derived bytes and must be wiped */
-    p = malloc(cap);
-    if (p == NULL) { b->oom = 1; return; }
-    if (b->p) {
-      memcpy(p, b->p, b->len);
-      OPENSSL_cleanse(b->p, b->cap);
-      free(b->p);
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-void laws_buf_adds(laws_buf *b, const char *s) { laws_buf_add(b, s, strlen(s)); }
-
-void laws_buf_free(laws_buf *b) {
-  if (b->p) {
-    OPENSSL_cleanse(b->p, b->cap);
-    free(b->p);
-  }
-  memset(b, 0, sizeof *b);
-}
 
 /* Byte classes (see sigv4_int.h): LAWS_C_UNRESERVED = RFC 3986 unreserved (ALPHA DIGIT - . _ ~),
  * LAWS_C_TCHAR = RFC 9110 tchar (ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~). One lookup a byte
@@ -112,11 +78,10 @@ int laws_url_parse(const char *url, size_t len, laws_url *u, char *err) {
   u->host = u->authority; u->host_len = u->authority_len;
   for (i = a; i < e; i++)   /* drop any userinfo: it is never part of Host */
     if (url[i] == '@') { u->host = url + i + 1; u->host_len = e - i - 1; }
-  for (i = 0; i < len; i++)
-    if ((unsigned char)url[i] <= 0x20 && url[i] != ' ') {
-      strcpy(err, "request.url contains a control character");
-      return -1;
-    }
+  if (laws_span_ge(url, len, 0x20) != len) {
+    strcpy(err, "request.url contains a control character");
+    return -1;
+  }
   if (u->host_len == 0 || u->host[0] == ':') {
     strcpy(err, "request.url has no host");
     return -1;
@@ -166,23 +131,23 @@ void laws_canon_path(laws_buf *out, const char *path, size_t len, int normalize,
   if (len == 0) { laws_buf_addc(out, '/'); return; }
   if (!normalize) { encode_path(out, path, len, double_encode); return; }
   /* RFC 3986 remove_dot_segments plus empty segments collapsed ("//" -> "/"), written
-   * straight to out: ".." cuts out back to the previous segment. */
+   * straight to out: ".." cuts out back to the previous segment. A trailing '/' is kept only
+   * when the path itself ends in '/': "/a/b/." is "/a/b", as botocore and smithy-rs sign it. */
   laws_buf_addc(out, '/');
   while (i <= len && !out->oom) {
     for (s = i; i < len && path[i] != '/'; i++) {}
+    trailing = 0;
     if (i - s == 0) {
       trailing = s > 0;
     } else if (i - s == 1 && path[s] == '.') {
-      trailing = 1;
+      /* nothing: "." names the segment it is in */
     } else if (i - s == 2 && path[s] == '.' && path[s + 1] == '.') {
       while (out->len > base + 1 && out->p[out->len - 1] != '/') out->len--;
       if (out->len > base + 1) out->len--; /* the '/' before the removed segment */
       out->p[out->len] = '\0';
-      trailing = 1;
     } else {
       if (out->len > base + 1) laws_buf_addc(out, '/');
       encode_path(out, path + s, i - s, double_encode);
-      trailing = 0;
     }
     i++;
   }
@@ -215,6 +180,22 @@ static int kv_cmp(const void *x, const void *y) {
   if (!r) r = bytecmp(a->v, a->vl, b->v, b->vl);
   if (!r) r = a->idx < b->idx ? -1 : a->idx > b->idx;
   return r;
+}
+
+/* A request has a handful of headers and query pairs: insertion sort beats qsort's indirect
+ * calls up to a few dozen; qsort keeps a long list O(n log n). Both are stable here: every
+ * comparison ends on the entry's index. */
+static void sort_kv(laws_kv *kv, size_t n, int (*cmp)(const void *, const void *)) {
+  size_t i, j;
+  if (n > 24) {
+    qsort(kv, n, sizeof *kv, cmp);
+    return;
+  }
+  for (i = 1; i < n; i++) {
+    laws_kv x = kv[i];
+    for (j = i; j > 0 && cmp(&kv[j - 1], &x) > 0; j--) kv[j] = kv[j - 1];
+    kv[j] = x;
+  }
 }
 
 /* Pairs are first written as offsets into strs (which may move while growing), then
@@ -261,7 +242,7 @@ void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *
     kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
-  if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
+  sort_kv(kv, n, kv_cmp);
   for (i = 0; i < n; i++) {
     if (i) laws_buf_addc(out, '&');
     laws_buf_add(out, kv[i].k, kv[i].kl);
@@ -278,7 +259,12 @@ static void canon_value(laws_buf *out, const char *v, size_t len) {
   int first = 1;
   while (i < len) {
     while (i < len && is_ws(v[i])) i++;
-    for (s = i; i < len && !is_ws(v[i]); i++) {}
+    s = i;
+    while (i < len) {  /* whitespace is below 0x21: runs above it are skipped eight bytes at a time */
+      i += laws_span_ge(v + i, len - i, 0x21);
+      if (i >= len || is_ws(v[i])) break;
+      i++;  /* a control byte that is not whitespace */
+    }
     if (i > s) {
       if (!first) laws_buf_addc(out, ' ');
       laws_buf_add(out, v + s, i - s);
@@ -335,7 +321,7 @@ void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, 
     kv[i].v = base + off + kv[i].kl;
     kv[i].idx = i;
   }
-  if (m > 1) qsort(kv, m, sizeof *kv, hdr_cmp);
+  sort_kv(kv, m, hdr_cmp);
   for (i = 0; i < m; i++) {
     int same = i > 0 && bytecmp(kv[i].k, kv[i].kl, kv[i - 1].k, kv[i - 1].kl) == 0;
     if (same) {

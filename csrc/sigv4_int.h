@@ -50,6 +50,39 @@ typedef struct {
  * strs/arr are scratch buffers reused between calls. */
 void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *q, size_t qlen,
                       const laws_kv *extra, size_t nextra);
+/* The signing stages (sigv4.c), in order; each reads only its arguments and appends to out. */
+
+/* 1. Credential scope: "YYYYMMDD/region/service/aws4_request" from the 16-byte amzdate
+ *    ("YYYYMMDDTHHMMSSZ"); region NULL (SigV4a): "YYYYMMDD/service/aws4_request". */
+void laws_sigv4_scope(laws_buf *out, const char *amzdate, const char *region, size_t region_len,
+                      const char *service, size_t service_len);
+
+/* 2. Canonical request: method, canonical path, canonical query (the URL's, plus the raw
+ *    extra pairs of a presigned URL), canonical header block, signed header list and payload
+ *    hash, one per line; then its hex SHA-256 (-1 if OpenSSL fails). strs/arr: scratch. */
+typedef struct {
+  const char *method, *path, *query;        /* path and query as on the wire */
+  size_t method_len, path_len, query_len;
+  int normalize_path, double_encode;
+  const laws_kv *extra_query;
+  size_t nextra_query;
+  const char *headers, *signed_headers;     /* from laws_canon_headers */
+  size_t headers_len, signed_len;
+  const char *payload;                      /* hex SHA-256, UNSIGNED-PAYLOAD, STREAMING-... */
+  size_t payload_len;
+} laws_sigv4_canon_parts;
+void laws_sigv4_canonical_request(laws_buf *out, laws_buf *strs, laws_buf *arr, const laws_sigv4_canon_parts *p);
+int laws_sigv4_canonical_hash(laws_hasher *hs, const char *creq, size_t len, char hex[2 * LAWS_SHA256_LEN + 1]);
+
+/* 3. String to sign: algorithm, amzdate, scope and the canonical request's hex hash, one per line. */
+void laws_sigv4_string_to_sign(laws_buf *out, const char *algorithm, const char *amzdate, const char *scope,
+                               size_t scope_len, const char *creq_hash);
+
+/* 4. Signature, appended as hex: HMAC-SHA256 with the derived kSigning (SigV4), or the DER
+ *    ECDSA-P256-SHA256 signature (SigV4a, randomised). 0, or -1 if OpenSSL fails. */
+int laws_sigv4_signature_hmac(laws_buf *out, laws_hasher *hs, const laws_hmac_key *k, const char *sts, size_t len);
+int laws_sigv4_signature_ecdsa(laws_buf *out, const laws_ec_key *k, const char *sts, size_t len);
+
 /* Canonical header block ("name:value\n" each) and signed-header list of the headers whose
  * skip[i] is 0, plus extra (already lower-case, canonical) headers. */
 void laws_canon_headers(laws_buf *canon, laws_buf *signed_list, laws_buf *strs, laws_buf *arr,

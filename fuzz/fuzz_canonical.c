@@ -3,6 +3,9 @@
  * Besides "no crash / no sanitizer report" it checks properties that must always hold:
  *   - the canonical path and query use only unreserved characters, '%XX', '/', '=', '&';
  *   - query canonicalisation is idempotent (canonical form of a canonical query is itself);
+ *   - the canonical path has no '/' after a final dot segment unless the path ends in '/';
+ *   - the stages agree: the string to sign is laws_sigv4_string_to_sign over the scope and the
+ *     hash of the canonical request the signer reports;
  *   - a signature is 64 hex digits, and the same input signs the same twice. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #define MAXH 64
 
 static laws_sigv4_ctx *ctx;
+static laws_hasher *hasher;
 
 static void check_charset(const char *s, size_t n, const char *extra) {
   size_t i;
@@ -96,8 +100,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_charset(l3, (size_t)(strchr(l3, '\n') - l3), "=&");
     laws_canon_path(&path, u.path, u.path_len, r.normalize_path, r.double_encode);
     if (!path.oom && (path.len != (size_t)(l3 - l2 - 1) || memcmp(path.p, l2, path.len) != 0)) abort();
+    if (r.normalize_path && path.len > 1 && path.p[path.len - 1] == '/' && u.path_len > 0 &&
+        u.path[u.path_len - 1] != '/')
+      abort();
     laws_buf_free(&path);
     if (u.has_query) query_props(u.query, u.query_len);
+    {
+      laws_buf scope = {0}, sts = {0};
+      char hash[65];
+      laws_sigv4_scope(&scope, strchr(res->string_to_sign, '\n') + 1, r.region, r.region_len, r.service, r.service_len);
+      if (hasher == NULL && (hasher = laws_hasher_new()) == NULL) abort();
+      if (laws_sigv4_canonical_hash(hasher, res->canonical_request, res->canonical_len, hash) != 0) abort();
+      laws_sigv4_string_to_sign(&sts, "AWS4-HMAC-SHA256", strchr(res->string_to_sign, '\n') + 1, scope.p, scope.len, hash);
+      if (!sts.oom && (sts.len != res->sts_len || memcmp(sts.p, res->string_to_sign, sts.len) != 0)) abort();
+      laws_buf_free(&scope);
+      laws_buf_free(&sts);
+    }
     if (!r.canonical_only) {
       if (res->signature_len != 64) abort();
       memcpy(sig1, res->signature, 65);

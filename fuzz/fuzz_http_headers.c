@@ -35,6 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     off += l + 1;
   }
   if (off != x.head.len) abort();              /* nothing beyond the announced headers */
-  laws_http_buf_free(&x.head);
+  laws_buf_free(&x.head);
   return 0;
 }

@@ -18,6 +18,7 @@ build = {
     ["laws.core"] = {
       sources = {
         "csrc/backoff.c",
+        "csrc/buf.c",
         "csrc/clock.c",
         "csrc/core.c",
         "csrc/hash.c",
@@ -66,6 +67,7 @@ build = {
     ["laws"] = "lua/laws/init.lua",
     ["laws.json"] = "lua/laws/json.lua",
     ["laws.model"] = "lua/laws/model.lua",
+    ["laws.native"] = "lua/laws/native.lua",
     ["laws.ngx"] = "lua/laws/ngx.lua",
     ["laws.protocol.common"] = "lua/laws/protocol/common.lua",
     ["laws.protocol.json"] = "lua/laws/protocol/json.lua",

@@ -120,3 +120,43 @@ for _, row in ipairs(rows) do
     end)
   end
 end
+
+-- The bare loader error ("undefined symbol: lua_rotate") does not say what is wrong: laws
+-- modules load the core through laws.native, which names the build to use.
+describe("a core built for another Lua", function()
+  local function load_with(bin, build)
+    return run(("%s -e %s"):format(bin, q(([[
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      package.cpath = %q .. "/?.so;" .. package.cpath
+      local ok, err = pcall(require, "laws.sigv4")
+      print(ok and "loaded" or tostring(err))
+    ]]):format(build))))
+  end
+
+  it("LuaJIT loading build/laws/core.so (Lua 5.4) is told to build with make LUA=luajit", function()
+    local rc, out = load_with("luajit", "build")
+    assert.are.equal(0, rc, out)
+    assert.matches("laws.core at build/laws/core.so was built for Lua 5.4; this is LuaJIT: build it with "
+      .. "`make LUA=luajit` and put build/luajit/?.so on package.cpath", out, 1, true)
+    assert.matches("undefined symbol: lua_", out, 1, true)
+  end)
+
+  it("Lua 5.4 loading build/luajit/laws/core.so is told to build with make", function()
+    local rc, out = load_with("lua5.4", "build/luajit")
+    assert.are.equal(0, rc, out)
+    assert.matches("laws.core at build/luajit/laws/core.so was built for LuaJIT; this is Lua 5.4: build it "
+      .. "with `make` and put build/?.so on package.cpath", out, 1, true)
+  end)
+
+  it("any other load failure is raised as it came", function()
+    local rc, out = run(("lua5.4 -e %s"):format(q([[
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      package.cpath = "/nonexistent/?.so"
+      package.loaded["laws.core"] = nil
+      local ok, err = pcall(require, "laws.native")
+      print(ok and "loaded" or tostring(err))
+    ]])))
+    assert.are.equal(0, rc, out)
+    assert.matches("module 'laws.core' not found", out, 1, true)
+  end)
+end)

@@ -127,6 +127,31 @@ describe("laws.sigv4.sign", function()
     end
   end)
 
+  it("builds details only when read, and they stay those of their own signature", function()
+    local r1, r2 = req{ headers = { A = "1" } }, req{ url = "https://example.amazonaws.com/other", headers = { B = "2" } }
+    local _, d1 = sigv4.sign(r1, creds{ session_token = TOKEN }, opts())
+    -- nothing built yet: no field is in the table, and what is there shows no secret
+    assert.is_nil(rawget(d1, "canonical_request"))
+    assert.is_nil(rawget(d1, "string_to_sign"))
+    assert.is_nil(rawget(d1, "signature"))
+    for k, v in pairs(d1) do
+      assert.is_falsy(tostring(k):find(TOKEN, 1, true))
+      assert.is_falsy(tostring(v):find(TOKEN, 1, true))
+    end
+    local s2, d2 = sigv4.sign(r2, creds(), opts{ region = "eu-west-1" })  -- reuses the signer's buffers
+    local c1, sts1 = sigv4.canonical(r1, creds{ session_token = TOKEN }, opts())
+    assert.are.equal(c1, d1.canonical_request)
+    assert.are.equal(sts1, d1.string_to_sign)
+    assert.matches("^%x+$", d1.signature)
+    assert.are_not.equal(d1.signature, d2.signature)
+    assert.matches("Signature=" .. d2.signature .. "$", s2.headers.Authorization)
+    assert.is_string(rawget(d1, "canonical_request"))   -- filled in once read
+    for k, v in pairs(d1) do
+      assert.is_string(k)
+      assert.is_falsy(v:find(TOKEN, 1, true))
+    end
+  end)
+
   it("canonical() gives what sign() hashes, without signing", function()
     local r = req{ headers = { A = "1" } }
     local c, sts = sigv4.canonical(r, creds{ session_token = TOKEN }, opts())
@@ -157,6 +182,25 @@ describe("laws.sigv4.sign", function()
     assert.matches("\nx%-h50:v50\n", d.canonical_request)
     local _, lines = d.canonical_request:gsub("\n", "")
     assert.are.equal(3 + 52 + 2, lines) -- after method, path, query; 52 header lines; blank; signed list
+  end)
+
+  it("answers nil, err with code SigningFailed when the core cannot sign (OpenSSL, memory)", function()
+    -- a core whose signer fails as OpenSSL or malloc would: laws.sigv4 loaded afresh over it
+    local saved = {}
+    for _, m in ipairs{ "laws.core", "laws.native", "laws.sigv4" } do saved[m] = package.loaded[m] end
+    local fake = setmetatable({
+      sigv4_sign = function() return nil, "OpenSSL failure while signing" end,
+    }, { __index = core })
+    package.loaded["laws.core"], package.loaded["laws.native"], package.loaded["laws.sigv4"] = fake, nil, nil
+    local ok, fresh = pcall(require, "laws.sigv4")
+    for m, v in pairs(saved) do package.loaded[m] = v end
+    assert(ok, fresh)
+    for _, call in ipairs{ fresh.sign, fresh.presign } do
+      local signed, err = call(req(), creds(), opts())
+      assert.is_nil(signed)
+      assert.are.equal("SigningFailed", err.code)
+      assert.matches("OpenSSL failure while signing", tostring(err))
+    end
   end)
 
   it("keeps a small signing-key cache", function()

@@ -403,7 +403,7 @@ function M.set_limit(key, n)
 end
 
 -- Hooks into laws.runtime: yield inside a task, behave as before outside one.
-local core_ok, core = pcall(require, "laws.core")
+local core_ok, core = pcall(require, "laws.native")
 if not core_ok then core = {} end
 --- runtime.wait inside a task: park until wake(event) (or `timeout` s); true when done.
 -- Used by the credential providers' single-flight refresh: one task fetches, the others wait.

@@ -10,7 +10,7 @@ local common = require "laws.protocol.common"
 local skew = require "laws.retry.skew"
 local aws_retry = require "laws.retry.aws"
 local retry_loop = require("laws.retry").loop
-local uuid4 = require("laws.core").uuid4   -- v4 UUIDs from the OS's randomness
+local uuid4 = require("laws.native").uuid4   -- v4 UUIDs from the OS's randomness
 
 local M = {}
 

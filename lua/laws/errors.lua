@@ -5,7 +5,9 @@
 -- server message or a libcurl string is not printed either.
 local M = {}
 
-local Error = {}
+-- The metatable is the C core's (core.error_mt, registry "laws.error"): errors made in C (HTTP
+-- transport failures) carry it from the start, whichever Lua module loads first.
+local Error = require("laws.native").error_mt
 Error.__index = Error
 Error.__name = "laws.error"
 

@@ -12,14 +12,12 @@
 -- again on a fresh connection: res.resent (or err.resent) = number of such extra sends, and
 -- session:resends() the session's total. Option resend = false (request or session) refuses the
 -- re-send: the request fails with GOT_NOTHING instead, for the caller's retry logic to handle.
-local core = require "laws.core"
-local errors = require "laws.errors"
+local core = require "laws.native"
+-- Sessions made in C hand back errors with core.error_mt, which laws.errors fills in: loaded
+-- here so those errors print and compare as laws.errors values.
+require "laws.errors"
 
 local M = {}
-
--- Sessions made in C hand back errors with laws.errors' metatable directly (no Lua wrapper
--- per call: keeps the blocking path as fast as a plain libcurl loop).
-core.http_set_error_mt(errors.Error)
 
 --- A session: its own connection cache, DNS cache, TLS sessions and easy-handle pool.
 -- opts: timeout, connect_timeout (seconds), ca_file (defaults for its requests).

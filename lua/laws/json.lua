@@ -48,7 +48,7 @@ end
 --- A string as JSON text. Most strings need no escaping: those only get quotes (the check is
 -- the C core's when loaded: a Lua pattern costs ~100 instructions a byte).
 local cjson_encode = cjson.encode
-local core_ok, core = pcall(require, "laws.core")
+local core_ok, core = pcall(require, "laws.native")
 local json_plain = core_ok and core.json_plain
 local plain = json_plain or function(s) return not s:find('[%z\1-\31"\\]') end
 --- True when the string `s` is valid JSON string text as it is (needs only quotes).

@@ -36,7 +36,7 @@ local function phase_error(what, p)
 end
 
 local function core_fn(name)
-  local ok, core = pcall(require, "laws.core")
+  local ok, core = pcall(require, "laws.native")
   return ok and core[name] or nil
 end
 
@@ -184,7 +184,7 @@ end
 function M.rate_limiter(dict, opts)
   dict = shared_dict(dict, "laws.ngx.rate_limiter")
   opts = opts or {}
-  local core = require "laws.core"
+  local core = require "laws.native"
   local key = opts.key or "laws:ratelimiter"
   local lock = key .. ":lock"
   local rl = core.ratelimiter_new(core.monotonic())

@@ -4,7 +4,7 @@
 -- transport); nothing else in laws calls a clock, a sleep or a transport directly.
 local M = {}
 
-local core_ok, core = pcall(require, "laws.core")
+local core_ok, core = pcall(require, "laws.native")
 if not core_ok then core = {} end
 
 local hooks = {}

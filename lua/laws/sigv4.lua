@@ -1,7 +1,7 @@
 --- laws.sigv4: sign AWS requests with SigV4 (AWS4-HMAC-SHA256) or SigV4a
 -- (AWS4-ECDSA-P256-SHA256). The C core does the canonicalisation and the crypto; this
 -- file only supplies the clock. Contract: ../shared/DESIGN.md ("Signing").
-local core = require "laws.core"
+local core = require "laws.native"
 local runtime = require "laws.runtime"
 
 local csign, ccanon = core.sigv4_sign, core.sigv4_canonical
@@ -23,6 +23,8 @@ end
 
 --- signed, details = sign(request, credentials, options)
 -- Raises on misuse (naming the field); returns nil, err only if OpenSSL itself fails.
+-- details' fields (canonical_request, string_to_sign, signature) are built when first read:
+-- a caller that never reads them (every client attempt) does not pay for them.
 function M.sign(request, credentials, options)
   -- when() inlined: sign runs once per client attempt
   if type(options) ~= "table" then error("laws.sigv4.sign: options must be a table", 2) end
@@ -30,7 +32,7 @@ function M.sign(request, credentials, options)
   if t == nil then t = floor(runtime.time()) end
   local signed, details = csign(request, credentials, options, t)
   if signed == nil then
-    return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
+    return nil, require("laws.errors").new{ code = "SigningFailed", message = details }
   end
   return signed, details
 end
@@ -39,7 +41,7 @@ end
 function M.presign(request, credentials, options)
   local url, details = csign(request, credentials, options, when(options, "laws.sigv4.presign"), true)
   if url == nil then
-    return nil, require("laws.errors").new{ code = "SIGNING_FAILED", message = details }
+    return nil, require("laws.errors").new{ code = "SigningFailed", message = details }
   end
   return url, details
 end

@@ -20,7 +20,7 @@ static void test_buf(void) {
   for (i = 0; i < b.len; i++) if (b.p[i] != (char)('a' + i % 26)) ok = 0;
   TAP_OK(ok, "content kept across growths");
   TAP_OK(laws_buf_append(&b, NULL, 0) == 0 && b.len == 100000, "empty append is a no-op");
-  laws_http_buf_free(&b);
+  laws_buf_free(&b);
   TAP_OK(b.p == NULL && b.len == 0 && b.cap == 0, "free resets the buffer");
 }
 

@@ -23,6 +23,36 @@ int main(void) {
   TAP_OK(laws_json_plain_len("a\0b", 3) == 1, "json: an embedded NUL is escaped");
   TAP_OK(laws_json_plain_len("\xc3\xa9\x7f", 3) == 3, "json: UTF-8 and DEL are plain");
 
+  {  /* the eight-bytes-at-a-time scans against a byte loop, every position and limit */
+    char buf[40];
+    size_t at, n, want;
+    unsigned lim;
+    int ok = 1;
+    for (lim = 1; lim <= 128 && ok; lim += 31) {
+      for (at = 0; at < 24 && ok; at++) {
+        for (n = 0; n < sizeof buf; n++) buf[n] = (char)(0x80 + (n * 37) % 0x7f);  /* >= 0x80: above any lim */
+        buf[at] = (char)(lim - 1);
+        for (n = 0; n <= 24 && ok; n++) {
+          want = at < n ? at : n;
+          if (laws_span_ge(buf, n, lim) != want) ok = 0;
+        }
+      }
+    }
+    TAP_OK(ok, "span_ge: stops at the first byte below the limit, wherever it is");
+    TAP_OK(laws_span_ge("abc def", 7, 0x21) == 3 && laws_span_ge("\xff\xfe", 2, 0x21) == 2, "span_ge: whitespace, high bytes");
+    ok = 1;
+    for (at = 0; at < 24 && ok; at++) {
+      memset(buf, 'a', sizeof buf);
+      buf[at] = 0x7f;
+      if (!laws_has_ctl(buf, 24) || laws_has_ctl(buf, at)) ok = 0;
+      buf[at] = '\t';
+      if (!laws_has_ctl(buf, 24) || laws_has_ctl(buf, at)) ok = 0;
+      buf[at] = ' ';
+      if (laws_has_ctl(buf, 24)) ok = 0;
+    }
+    TAP_OK(ok, "has_ctl: DEL and bytes below 0x20 anywhere, space is fine");
+  }
+
   TAP_OK(laws_uri_plain_len("AZaz09-._~", 10, 0) == 10, "uri: unreserved bytes are plain");
   TAP_OK(laws_uri_plain_len("a/b", 3, 0) == 1 && laws_uri_plain_len("a/b", 3, 1) == 3, "uri: '/' plain only with keep_slash");
   enc_is("a b/c", 5, 0, "a%20b%2Fc");

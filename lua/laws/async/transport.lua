@@ -2,7 +2,7 @@
 -- One multi handle per process: connections and DNS cache are shared by every task.
 -- Transfers in flight are limited per key (the client's http session, or opts.limit_key);
 -- beyond the limit a task queues, and a finishing transfer hands its slot to the next one.
-local core = require "laws.core"
+local core = require "laws.native"
 
 local M = {}
 M.default_limit = 256   -- per key, when neither set_limit nor opts.max_in_flight says otherwise

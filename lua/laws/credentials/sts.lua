@@ -3,7 +3,7 @@
 local C = require "laws.credentials"
 local errors = require "laws.errors"
 local config = require "laws.config"
-local limits = require("laws.core").http_limits
+local limits = require("laws.native").http_limits
 
 local M = {}
 

@@ -2,7 +2,7 @@
 -- JSON bodies. HTTP goes through laws.runtime so it yields under a scheduler.
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
-local limits = require("laws.core").http_limits
+local limits = require("laws.native").http_limits
 local C = require "laws.credentials"
 
 local M = {}

@@ -16,7 +16,7 @@
 -- Legacy mode = botocore's legacy handler (botocore/data/_retry.json __default__):
 -- 5 attempts, delay rand() * 2^(attempt-1) s, no quota, no cap (at most 8 s before the
 -- 5th attempt), the same error classification plus HTTP 509.
-local core = require "laws.core"
+local core = require "laws.native"
 local runtime = require "laws.runtime"
 local config = require "laws.config"
 

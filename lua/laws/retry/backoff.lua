@@ -5,7 +5,7 @@
 -- policy object can serve many calls, also concurrent ones. Called directly, an object
 -- restarts its clock when it sees attempt 1 (the first attempt's own duration is then
 -- not counted against max_elapsed).
-local core = require "laws.core"
+local core = require "laws.native"
 local runtime = require "laws.runtime"
 
 local M = {}

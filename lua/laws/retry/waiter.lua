@@ -17,7 +17,7 @@
 -- Delays follow Smithy: random between min_delay and min(max_delay, min_delay * 2^(n-1)),
 -- shortened so the last attempt happens at the max_wait deadline. Waits go through
 -- laws.runtime.sleep (they yield inside coroutine schedulers).
-local core = require "laws.core"
+local core = require "laws.native"
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
 local path = require "laws.retry.path"

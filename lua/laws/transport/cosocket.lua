@@ -9,7 +9,7 @@
 -- every socket operation gets only what is left of it, so a peer trickling bytes cannot
 -- stretch it. The target is sent byte for byte as given (it is what was signed).
 local errors = require "laws.errors"
-local limits = require("laws.core").http_limits
+local limits = require("laws.native").http_limits
 
 local M = {}
 
