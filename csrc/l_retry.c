@@ -11,9 +11,37 @@
 #include "quota.h"
 #include "ratelimiter.h"
 
-#define LAWS_BACKOFF_MT "laws.core.backoff"
-#define LAWS_QUOTA_MT "laws.core.quota"
-#define LAWS_RATELIMITER_MT "laws.core.ratelimiter"
+/* Each userdata is an open flag then the plain state. They hold no resource, but follow the
+ * house lifecycle all the same (closed until it is open; one idempotent release for close,
+ * __gc and __close; a closed one refuses use), so every laws.core object behaves alike. */
+typedef struct { int open; laws_backoff b; } lbackoff;
+typedef struct { int open; laws_quota q; } lquota;
+typedef struct { int open; laws_ratelimiter rl; } lratelimiter;
+
+/* The object at 1 of type mt, raising if it is closed: open is the first member of each. */
+static void *check_open(lua_State *L, const char *mt, const char *noun) {
+  int *open = luaL_checkudata(L, 1, mt);
+  if (!*open) luaL_error(L, "attempt to use a closed %s", noun);
+  return open;
+}
+
+/* Releases (wipes) the object at 1 of type mt and size n; again is a no-op. */
+static int release(lua_State *L, const char *mt, size_t n) {
+  memset(luaL_checkudata(L, 1, mt), 0, n);
+  return 0;
+}
+
+static int push_name(lua_State *L, const char *mt) {
+  int *open = luaL_checkudata(L, 1, mt);
+  return laws_push_udname(L, 1, !*open);
+}
+
+static int l_backoff_close(lua_State *L) { return release(L, LAWS_BACKOFF_MT, sizeof(lbackoff)); }
+static int l_quota_close(lua_State *L) { return release(L, LAWS_QUOTA_MT, sizeof(lquota)); }
+static int l_ratelimiter_close(lua_State *L) { return release(L, LAWS_RATELIMITER_MT, sizeof(lratelimiter)); }
+static int l_backoff_tostring(lua_State *L) { return push_name(L, LAWS_BACKOFF_MT); }
+static int l_quota_tostring(lua_State *L) { return push_name(L, LAWS_QUOTA_MT); }
+static int l_ratelimiter_tostring(lua_State *L) { return push_name(L, LAWS_RATELIMITER_MT); }
 
 /* A seed from Lua: an integer (or a float with an integer value). */
 static uint64_t check_seed(lua_State *L, int idx) {
@@ -46,14 +74,17 @@ static int count_of(double v) {
  * max_attempts, max_elapsed, seed }: laws.backoff has validated the user's options. */
 static int l_backoff_new(lua_State *L) {
   static const char *const kinds[] = { "exponential", "constant", "linear", NULL };
+  lbackoff *u;
   laws_backoff *b;
   int kind;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "kind");
   kind = luaL_checkoption(L, -1, "exponential", kinds);
   lua_pop(L, 1);
-  b = lua_newuserdatauv(L, sizeof *b, 0);
+  u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->open = 0;
   luaL_setmetatable(L, LAWS_BACKOFF_MT);
+  b = &u->b;
   laws_backoff_init(b, kind, opt_field(L, 1, "base", 0.05));
   b->prev = b->base;
   b->cap = opt_field(L, 1, "cap", 0);
@@ -68,12 +99,17 @@ static int l_backoff_new(lua_State *L) {
   lua_getfield(L, 1, "seed");
   if (!lua_isnil(L, -1)) laws_rng_seed(&b->rng, check_seed(L, lua_gettop(L)));
   lua_pop(L, 1);
+  u->open = 1;
   return 1;
+}
+
+static laws_backoff *check_backoff(lua_State *L) {
+  return &((lbackoff *)check_open(L, LAWS_BACKOFF_MT, "backoff schedule"))->b;
 }
 
 /* b:next(attempt, elapsed) -> delay | nil */
 static int l_backoff_next(lua_State *L) {
-  laws_backoff *b = luaL_checkudata(L, 1, LAWS_BACKOFF_MT);
+  laws_backoff *b = check_backoff(L);
   lua_Number attempt = luaL_checknumber(L, 2);
   double d = laws_backoff_next(b, count_of(attempt), luaL_optnumber(L, 3, 0));
   if (d < 0) lua_pushnil(L);
@@ -84,26 +120,32 @@ static int l_backoff_next(lua_State *L) {
 /* b:fork() -> a copy with its own state for one call, its RNG seeded from this one's,
  * so a seeded policy gives the same sequence call after call in a test. */
 static int l_backoff_fork(lua_State *L) {
-  laws_backoff *b = luaL_checkudata(L, 1, LAWS_BACKOFF_MT);
-  laws_backoff *c = lua_newuserdatauv(L, sizeof *c, 0);
+  laws_backoff *b = check_backoff(L);
+  lbackoff *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->open = 0;
   luaL_setmetatable(L, LAWS_BACKOFF_MT);
-  *c = *b;
-  c->prev = c->base;
-  laws_rng_seed(&c->rng, laws_rng_next(&b->rng));
+  u->b = *b;
+  u->b.prev = u->b.base;
+  laws_rng_seed(&u->b.rng, laws_rng_next(&b->rng));
+  u->open = 1;
   return 1;
 }
 
 /* ---- retry quota ---- */
 
-static laws_quota *check_quota(lua_State *L) { return luaL_checkudata(L, 1, LAWS_QUOTA_MT); }
+static laws_quota *check_quota(lua_State *L) {
+  return &((lquota *)check_open(L, LAWS_QUOTA_MT, "retry quota"))->q;
+}
 
 static int l_quota_new(lua_State *L) {
   lua_Integer cap = luaL_optinteger(L, 1, 500);
-  laws_quota *q;
+  lquota *u;
   luaL_argcheck(L, cap >= 0 && cap <= 1000000000, 1, "capacity out of range");
-  q = lua_newuserdatauv(L, sizeof *q, 0);
+  u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->open = 0;
   luaL_setmetatable(L, LAWS_QUOTA_MT);
-  laws_quota_init(q, (int)cap);
+  laws_quota_init(&u->q, (int)cap);
+  u->open = 1;
   return 1;
 }
 
@@ -132,13 +174,17 @@ static int l_quota_available(lua_State *L) {
 
 /* ---- adaptive rate limiter ---- */
 
-static laws_ratelimiter *check_rl(lua_State *L) { return luaL_checkudata(L, 1, LAWS_RATELIMITER_MT); }
+static laws_ratelimiter *check_rl(lua_State *L) {
+  return &((lratelimiter *)check_open(L, LAWS_RATELIMITER_MT, "rate limiter"))->rl;
+}
 
 static int l_ratelimiter_new(lua_State *L) {
   double now = luaL_checknumber(L, 1);
-  laws_ratelimiter *rl = lua_newuserdatauv(L, sizeof *rl, 0);
+  lratelimiter *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->open = 0;
   luaL_setmetatable(L, LAWS_RATELIMITER_MT);
-  laws_ratelimiter_init(rl, now);
+  laws_ratelimiter_init(&u->rl, now);
+  u->open = 1;
   return 1;
 }
 
@@ -182,16 +228,6 @@ static int l_ratelimiter_load(lua_State *L) {
   return 0;
 }
 
-static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods) {
-  luaL_newmetatable(L, mt);
-  lua_newtable(L);
-  luaL_setfuncs_compat(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, mt);
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
-}
-
 int laws_retry_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
     { "backoff_new", l_backoff_new }, { "quota_new", l_quota_new },
@@ -207,9 +243,9 @@ int laws_retry_open(lua_State *L) {
     { "state", l_ratelimiter_state }, { "dump", l_ratelimiter_dump }, { "load", l_ratelimiter_load },
     { NULL, NULL }
   };
-  new_class(L, LAWS_BACKOFF_MT, backoff_m);
-  new_class(L, LAWS_QUOTA_MT, quota_m);
-  new_class(L, LAWS_RATELIMITER_MT, rl_m);
+  laws_class_open(L, LAWS_BACKOFF_MT, backoff_m, l_backoff_close, l_backoff_tostring);
+  laws_class_open(L, LAWS_QUOTA_MT, quota_m, l_quota_close, l_quota_tostring);
+  laws_class_open(L, LAWS_RATELIMITER_MT, rl_m, l_ratelimiter_close, l_ratelimiter_tostring);
   luaL_setfuncs_compat(L, funcs);
   return 0;
 }

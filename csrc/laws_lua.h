@@ -11,6 +11,9 @@
 #define LAWS_MULTI_MT "laws.multi"
 #define LAWS_SIGNER_MT "laws.sigv4.signer"       /* key caches and buffers of one Lua state */
 #define LAWS_HASHER_MT "laws.hasher"
+#define LAWS_BACKOFF_MT "laws.backoff.schedule"  /* one policy's delays (laws.backoff is the Lua policy) */
+#define LAWS_QUOTA_MT "laws.retry.quota"
+#define LAWS_RATELIMITER_MT "laws.retry.ratelimiter"
 
 int laws_hash_open(lua_State *L);   /* l_hash.c:   sha256_hex, hmac_sha256, hex helpers */
 int laws_sigv4_open(lua_State *L);  /* l_sigv4.c:  sigv4_sign, sigv4a key derivation */

@@ -48,11 +48,20 @@ local TYPES = {
     noun = "signer" },
   { mt = "laws.hasher", make = "select(2, debug.getupvalue(core.sha256_hex, 1))", use = "core.sha256_hex('x')",
     noun = "hasher" },
+  -- the retry maths: every method is listed, since each must refuse a closed object
+  { mt = "laws.backoff.schedule", make = "core.backoff_new{ kind = 'exponential', base = 1, seed = 7 }",
+    use = { "o:next(1, 0)", "o:fork()" }, noun = "backoff schedule" },
+  { mt = "laws.retry.quota", make = "core.quota_new(10)",
+    use = { "o:acquire(1)", "o:release(1)", "o:available()" }, noun = "retry quota" },
+  { mt = "laws.retry.ratelimiter", make = "core.ratelimiter_new(0)",
+    use = { "o:acquire(1)", "o:update(1, true)", "o:state()", "o:dump()", "o:load(o:dump())" },
+    noun = "rate limiter" },
 }
 
 describe("every userdata laws.core makes", function()
   for _, t in ipairs(TYPES) do
     it(t.mt .. ": tostring names it, close() is idempotent, a closed one refuses use", function()
+      local uses = type(t.use) == "table" and t.use or { t.use }
       local out = child(([[
         local core = require "laws.core"
         local o = %s
@@ -64,15 +73,22 @@ describe("every userdata laws.core makes", function()
         local name = %q
         assert(tostring(o):sub(1, #name + 2) == name .. " (" and not tostring(o):find("closed"),
                "tostring: " .. tostring(o))
-        assert(pcall(function() return %s end), "usable while open")
+        local uses = { %s }
+        for i, use in ipairs(uses) do
+          local ok, err = pcall(use)
+          assert(ok, "use " .. i .. " while open: " .. tostring(err))
+        end
         o:close()
         o:close()
         assert(tostring(o) == %q .. " (closed)", "closed tostring: " .. tostring(o))
-        local ok, err = pcall(function() return %s end)
-        assert(not ok, "a closed object was used")
-        assert(tostring(err):find("attempt to use a closed " .. %q, 1, true), "message: " .. tostring(err))
+        for i, use in ipairs(uses) do
+          local ok, err = pcall(use)
+          assert(not ok, "a closed object was used (use " .. i .. ")")
+          assert(tostring(err):find("attempt to use a closed " .. %q, 1, true), "message: " .. tostring(err))
+        end
         print("userdata ok")
-      ]]):format(t.make, t.mt, t.mt, t.mt, t.use, t.mt, t.use, t.noun))
+      ]]):format(t.make, t.mt, t.mt, t.mt, "function() return " .. table.concat(uses, " end, function() return ")
+        .. " end", t.mt, t.noun))
       assert.matches("userdata ok", out, 1, true)
     end)
   end
