@@ -37,6 +37,17 @@ local default = core.http_session()
 -- so the blocking path costs no Lua wrapper call.
 M.request = core.http_bind(default)
 
+--- The process-wide defaults for every request that sets no value of its own (nor its session):
+-- defaults{ timeout =, connect_timeout =, max_body = } changes them (for every session, the
+-- async transport and core.http_limits, which the other transports read); returns the values
+-- now in force. Their starting values live in csrc/http.h.
+function M.defaults(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'defaults' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  return core.http_defaults(opts)
+end
+
 --- The default session (tests count its connections with :connects()).
 function M.default_session() return default end
 
