@@ -13,6 +13,9 @@ local retry_strategy = require "laws.retry_strategy"
 local srv, base, full_url
 local now = core.monotonic
 local MiB = 1024 * 1024
+-- Under AddressSanitizer (preloaded by the sanitizer run) a realloc'ed block stays in quarantine
+-- and memory has a shadow: growing a buffer to the cap peaks at about twice the cap plus 1/8.
+local ALLOC_FACTOR = (os.getenv("LD_PRELOAD") or ""):find("asan", 1, true) and 2.5 or 1
 
 setup(function()
   srv = proc.start({ "python3", "spec/support/rawhttpd.py" }, { name = "rawhttpd" })
@@ -168,7 +171,8 @@ for _, path in ipairs{ { "blocking session", blocking }, { "multi driver", multi
       assert.is_nil(res)
       assert.equal("ResponseTooLarge", err.code, err.message)
       assert.is_true(dt < 10, "took " .. dt .. " s")
-      assert.is_true(grew < core.http_limits.max_body + 16 * MiB, "peak RSS grew by " .. grew .. " bytes")
+      local bound = core.http_limits.max_body * ALLOC_FACTOR + 16 * MiB
+      assert.is_true(grew < bound, "peak RSS grew by " .. grew .. " bytes (bound " .. bound .. ")")
     end)
 
     it("a body until close is capped by the session's max_body", function()
@@ -210,6 +214,17 @@ for _, path in ipairs{ { "blocking session", blocking }, { "multi driver", multi
         core.sleep(0.1) -- the stray response is on the idle connection by now
       end
       assert.is_true(c:strays() >= 5, "connections given up: " .. c:strays())
+      c:close()
+    end)
+
+    it("an unsolicited response in the same write as the answer: libcurl drops the connection", function()
+      local c = open()
+      for i = 1, 4 do
+        local res, err = c:request{ url = base .. "/stray?delay=0&id=" .. i }
+        assert.is_table(res, tostring(err))
+        assert.equal("id=" .. i, res.body, "request " .. i .. " got another request's answer")
+        core.sleep(0.05)
+      end
       c:close()
     end)
 
