@@ -37,6 +37,7 @@ typedef struct sock {
   int fd;
   int users;       /* running transfers using it; 0: idle in the connection cache */
   int poisoned;    /* replaced by an EOF socket: libcurl closes it at its next check */
+  int peer;        /* then the other end of that socket, kept open until libcurl closes fd */
   unsigned gen;    /* tells this socket from an earlier one with the same fd number */
   ino_t ino;       /* the socket's inode: the fd still names this socket */
   int lport;       /* local port, -1: not read yet */
@@ -419,7 +420,10 @@ static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_s
 static int on_closesocket(void *ud, curl_socket_t fd) {
   laws_http_session *s = ud;
   sock *k = find_sock(s, fd);
-  if (k != NULL) *k = s->socks[--s->nsocks];
+  if (k != NULL) {
+    if (k->poisoned) close(k->peer);
+    *k = s->socks[--s->nsocks];
+  }
   return close(fd);
 }
 
@@ -443,9 +447,11 @@ static void hold_connection(laws_http_xfer *x, int lport) {
     if (local_port(&s->socks[i]) == lport) hold(x, &s->socks[i]);
 }
 
-/* Makes libcurl see k's connection as closed by the peer: a socket whose other end is gone (it
- * reads EOF) takes its descriptor number. libcurl's liveness check then drops the connection
- * and closes the descriptor through on_closesocket. */
+/* Makes libcurl see k's connection as closed by the peer: one end of a socket pair whose other
+ * end has shut down writing (it reads EOF) takes its descriptor number. libcurl's liveness check
+ * then drops the connection and closes the descriptor through on_closesocket. The other end
+ * stays open until then, so whatever libcurl writes while closing (a TLS close_notify) is
+ * accepted instead of failing with EPIPE. */
 static void poison(laws_http_session *s, sock *k) {
   int sv[2];
   struct stat st;
@@ -454,18 +460,22 @@ static void poison(laws_http_session *s, sock *k) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return;
 #else
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return;
+  fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+  fcntl(sv[1], F_SETFD, FD_CLOEXEC);
 #endif
-  close(sv[1]);
+  if (shutdown(sv[1], SHUT_WR) != 0 ||
 #if defined(__linux__) && defined(O_CLOEXEC)
-  if (dup3(sv[0], k->fd, O_CLOEXEC) < 0) {
+      dup3(sv[0], k->fd, O_CLOEXEC) < 0) {
 #else
-  if (dup2(sv[0], k->fd) < 0 || fcntl(k->fd, F_SETFD, FD_CLOEXEC) < 0) {
+      dup2(sv[0], k->fd) < 0 || fcntl(k->fd, F_SETFD, FD_CLOEXEC) < 0) {
 #endif
     close(sv[0]);
+    close(sv[1]);
     return;
   }
   close(sv[0]);
   k->poisoned = 1;
+  k->peer = sv[1];
   s->strays++;
 }
 

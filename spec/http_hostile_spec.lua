@@ -10,7 +10,7 @@ local core = require "laws.core"
 local proc = require "spec.support.proc"
 local retry_strategy = require "laws.retry_strategy"
 
-local srv, base, full_url
+local srv, tls, base, full_url, tls_base, cert
 local now = core.monotonic
 local MiB = 1024 * 1024
 -- Under AddressSanitizer (preloaded by the sanitizer run) a realloc'ed block stays in quarantine
@@ -21,9 +21,23 @@ setup(function()
   srv = proc.start({ "python3", "spec/support/rawhttpd.py" }, { name = "rawhttpd" })
   base = "http://127.0.0.1:" .. srv.port
   full_url = "http://127.0.0.1:" .. assert(srv.ready:match("^%d+ (%d+)"), srv.ready) .. "/"
+  tls = proc.start({ "python3", "spec/support/rawhttpd.py", "--tls" }, { name = "rawhttpd --tls" })
+  tls_base = "https://localhost:" .. tls.port
+  cert = assert(tls.ready:match("^%d+ %d+ (%S+)"), tls.ready)
 end)
 
-teardown(function() srv.stop() end)
+teardown(function()
+  srv.stop()
+  tls.stop()
+end)
+
+-- Descriptors this process has open (Linux).
+local function nfds()
+  local p = assert(io.popen("ls /proc/" .. proc.pid .. "/fd"))
+  local n = select(2, p:read("*a"):gsub("\n", ""))
+  p:close()
+  return n
+end
 
 -- Peak resident memory of this process since the last reset, in bytes (Linux).
 local function reset_peak()
@@ -205,16 +219,26 @@ for _, path in ipairs{ { "blocking session", blocking }, { "multi driver", multi
       assert.equal("", res.body)
     end)
 
-    it("an unsolicited response after each answer is never taken for the next one", function()
-      local c = open()
+    local function strays(url, sopts)
+      local fds0 = nfds()
+      local c = open(sopts)
       for i = 1, 6 do
-        local res, err = c:request{ url = base .. "/stray?delay=0.02&id=" .. i }
+        local res, err = c:request{ url = url .. "/stray?delay=0.02&id=" .. i }
         assert.is_table(res, tostring(err))
         assert.equal("id=" .. i, res.body, "request " .. i .. " got another request's answer")
         core.sleep(0.1) -- the stray response is on the idle connection by now
       end
       assert.is_true(c:strays() >= 5, "connections given up: " .. c:strays())
       c:close()
+      assert.equal(fds0, nfds(), "descriptors left open")
+    end
+
+    it("an unsolicited response after each answer is never taken for the next one", function()
+      strays(base)
+    end)
+
+    it("the same over TLS", function()
+      strays(tls_base, { ca_file = cert })
     end)
 
     it("an unsolicited response in the same write as the answer: libcurl drops the connection", function()

@@ -1,10 +1,12 @@
 """A raw-socket HTTP/1.1 server for the transport's hostile-input specs: it writes exactly the
 bytes a misbehaving server or proxy would, which http.server cannot.
 
-    python3 spec/support/rawhttpd.py
+    python3 spec/support/rawhttpd.py [--tls]
 
-Announces "<port> <full_port>": <full_port> is a listening socket whose accept queue is full
-(it never accepts), so a connect to it hangs until the client gives up. Keep-alive; one thread
+Announces "<port> <full_port>" (with --tls: "<port> <full_port> <cert.pem>", the routes served over
+TLS with a self-signed certificate for localhost, as spec/support/httpd.py makes it): <full_port> is
+a listening socket whose accept queue is full (it never accepts), so a connect to it hangs until the
+client gives up. Keep-alive; one thread
 per connection on <port>. Routes (by path prefix):
 
   /line/...          200, body = the request target exactly as it came on the request line
@@ -17,9 +19,13 @@ per connection on <port>. Routes (by path prefix):
                      an extra complete response nobody asked for (body "stray")
 """
 import os
+import shutil
+import signal
 import socket
 import socketserver
+import ssl
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -57,6 +63,11 @@ class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         self.buf = b""
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.server.context is not None:
+            try:
+                self.request = self.server.context.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
         try:
             while True:
                 line = self.read_request()
@@ -119,6 +130,7 @@ class Handler(socketserver.BaseRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    context = None
 
 
 def full_listener():
@@ -140,8 +152,26 @@ def main():
     serverlib.watch_parent()
     srv = Server(("127.0.0.1", 0), Handler)
     full = full_listener()
-    serverlib.announce(srv.server_address[1], str(full[0].getsockname()[1]))
-    srv.serve_forever()
+    extra = str(full[0].getsockname()[1])
+    tmp = None
+    if "--tls" in sys.argv:
+        import httpd  # its certificate maker
+        tmp = tempfile.mkdtemp(prefix="laws-rawhttpd-")
+        key, cert = httpd.make_cert(tmp)
+        srv.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.context.load_cert_chain(cert, key)
+        extra += " " + cert
+
+        def bye(*_):
+            shutil.rmtree(tmp, ignore_errors=True)
+            os._exit(0)
+        signal.signal(signal.SIGTERM, bye)
+    serverlib.announce(srv.server_address[1], extra)
+    try:
+        srv.serve_forever()
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
