@@ -277,6 +277,58 @@ for _, path in ipairs{ { "blocking session", blocking }, { "multi driver", multi
   end)
 end
 
+describe("the stray-response check on the multi driver", function()
+  -- A transfer whose answer has arrived but not been read yet (the multi is not polled) has a
+  -- readable socket, just like an idle connection with a stray response: a check made for a
+  -- new transfer must leave it alone, whether the transfer opened its connection or reused one.
+  local function run(m, ids, limit)
+    local got, t0 = {}, now()
+    while now() - t0 < limit do
+      m:poll(0.02)
+      while true do
+        local id, res, err = m:done()
+        if not id then break end
+        got[id] = res or err
+      end
+      local all = true
+      for _, id in ipairs(ids) do all = all and got[id] ~= nil end
+      if all then return got end
+    end
+    return got
+  end
+
+  it("never takes the connection of a running transfer whose answer waits unread", function()
+    local m = core.multi_new()
+    -- warm one connection, so the next transfer reuses it
+    local w = assert(m:submit{ url = base .. "/stray?id=w" })
+    assert.equal("id=w", run(m, { w }, 10)[w].body)
+    local a = assert(m:submit{ url = base .. "/stray?wait=0.1&id=a" })
+    local t0 = now()
+    while now() - t0 < 0.05 do m:poll(0.01) end  -- a's request goes out on the reused connection
+    core.sleep(0.4)                                -- a's answer arrives; nobody reads it yet
+    local b = assert(m:submit{ url = base .. "/stray?id=b" })  -- checks the idle connections
+    local got = run(m, { a, b }, 10)
+    assert.equal(0, m:strays())
+    m:close()
+    assert.equal("id=a", got[a] and got[a].body, tostring(got[a] and (got[a].message or got[a].body)))
+    assert.equal("id=b", got[b] and got[b].body)
+  end)
+
+  it("nor the fresh connection of a running transfer", function()
+    local m = core.multi_new()
+    local a = assert(m:submit{ url = base .. "/stray?wait=0.1&id=a" })
+    local t0 = now()
+    while now() - t0 < 0.05 do m:poll(0.01) end
+    core.sleep(0.4)
+    local b = assert(m:submit{ url = base .. "/stray?id=b" })
+    local got = run(m, { a, b }, 10)
+    assert.equal(0, m:strays())
+    m:close()
+    assert.equal("id=a", got[a] and got[a].body, tostring(got[a] and (got[a].message or got[a].body)))
+    assert.equal("id=b", got[b] and got[b].body)
+  end)
+end)
+
 describe("request defaults", function()
   it("laws.http.defaults() reports core.http_limits, and setting one updates both", function()
     local d = http.defaults()

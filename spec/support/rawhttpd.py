@@ -15,8 +15,9 @@ per connection on <port>. Routes (by path prefix):
                      then stalls (stall=1) or keeps sending until the client goes away; to a
                      HEAD request, the same head and no body
   /endless?chunked=1 a body with no length that never ends: chunked (chunked=1) or until close
-  /stray?id=X&delay=S    200 with body "id=X"; then, S seconds later (0: in the same write),
-                     an extra complete response nobody asked for (body "stray")
+  /stray?id=X&delay=S&wait=W   after W seconds (default 0), 200 with body "id=X"; then, S
+                     seconds later (0: in the same write), an extra complete response nobody
+                     asked for (body "stray"); without delay, no extra response
 """
 import os
 import shutil
@@ -115,7 +116,11 @@ class Handler(socketserver.BaseRequestHandler):
         elif u.path == "/stray":
             real = response(200, ("id=" + q.get("id", "")).encode())
             stray = response(200, b"stray")
-            delay = float(q.get("delay", "0"))
+            time.sleep(float(q.get("wait", "0")))
+            if "delay" not in q:
+                send(real)
+                return True
+            delay = float(q["delay"])
             if delay <= 0:
                 send(real + stray)
             else:
