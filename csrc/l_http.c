@@ -45,7 +45,7 @@ static size_t checkbytes(lua_State *L, int idx, const char *what) {
   if (lua_type(L, idx) != LUA_TNUMBER) luaL_error(L, "bad option '%s' (number expected, got %s)", what, luaL_typename(L, idx));
   v = lua_tonumber(L, idx);
   if (!(v >= 1)) luaL_error(L, "bad option '%s' (a size in bytes >= 1 expected)", what);
-  if (v >= 9.2e18) return (size_t)-1;  /* no real cap: as much as memory allows */
+  if (v >= (lua_Number)(size_t)-1) return (size_t)-1;  /* no real cap: as much as memory allows */
   if ((lua_Number)(size_t)v != v) luaL_error(L, "bad option '%s' (an integer number of bytes expected)", what);
   return (size_t)v;
 }

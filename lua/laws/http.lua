@@ -11,11 +11,12 @@
 -- Redirects are never followed: a 3xx is returned as a response. The URL's path is sent byte for
 -- byte (no "." / ".." removal: it must be the path that was signed).
 -- Bounds: timeout (the whole attempt) and connect_timeout in seconds, max_body in bytes; the
--- request's value, else its session's, else the process default (core.http_limits: connect 5 s,
--- attempt 60 s, body 64 MiB, from csrc/http.h; http.defaults changes them). timeout = 0 is the
--- explicit "no bound" for the attempt; connect_timeout = 0 leaves the connect bounded by timeout
--- alone. A body over max_body (announced by Content-Length, or growing past it) ends the transfer
--- at once: err.code "ResponseTooLarge" (not retryable), the message names the cap and the option.
+-- request's value, else its session's, else the process default: core.http_limits, set from
+-- csrc/http.h (connect 5 s, attempt 60 s, body 64 MiB) and changed by http.defaults.
+-- timeout = 0 is the explicit "no bound" for the attempt; connect_timeout = 0 leaves the connect
+-- bounded by timeout alone. A body over max_body (announced by Content-Length, or growing past
+-- it) ends the transfer at once: err.code "ResponseTooLarge" (not retryable), the message names
+-- the cap and the option.
 -- An idle keep-alive connection with bytes nobody asked for waiting on it (a stray response) is
 -- not reused: session:strays() counts them.
 -- When a reused keep-alive connection dies before any response byte, libcurl sends the request
