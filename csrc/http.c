@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -52,6 +53,8 @@ struct laws_http_session {
   sock *socks;
   int nsocks, capsocks;
   unsigned gen;
+  unsigned long acts, swept_acts;  /* sockets opened/closed, transfers ended; as of the last sweep */
+  double swept_at;                 /* monotonic ms of the last sweep; < 0: none yet */
   char *default_ca;  /* libcurl's built-in CA bundle path, to restore on a pooled handle */
 };
 
@@ -146,6 +149,7 @@ laws_http_session *laws_http_session_new(void) {
   }
   s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
+  s->swept_at = -1.0;
   s->share = curl_share_init();
   if (s->share == NULL) {
     free(s);
@@ -414,6 +418,7 @@ static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_s
   k->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
   k->lport = -1;
   hold(x, k);
+  s->acts++;
   return fd;
 }
 
@@ -424,6 +429,7 @@ static int on_closesocket(void *ud, curl_socket_t fd) {
     if (k->poisoned) close(k->peer);
     *k = s->socks[--s->nsocks];
   }
+  s->acts++;
   return close(fd);
 }
 
@@ -480,14 +486,30 @@ static void poison(laws_http_session *s, sock *k) {
 }
 
 #define SWEEP_BATCH 64
+#define SWEEP_FRESH_MS 1.0
 
-/* Before a transfer starts: an idle connection with bytes waiting is not reused. */
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Before a transfer starts: an idle connection with bytes waiting is not reused. Transfers set
+ * up in a burst (a driver submitting many before it lets libcurl run) share one check: nothing
+ * became idle since, and it is under SWEEP_FRESH_MS old, about the time a stray response could
+ * slip in between any check and libcurl's choice of a connection anyway. */
 static void sweep(laws_http_session *s) {
   struct pollfd pf[SWEEP_BATCH];
   int i = 0, n, j;
+  double t;
 #if !HAVE_PREREQ
   if (s->live > 0) return;  /* a reused connection in use cannot be told from an idle one */
 #endif
+  if (s->nsocks == 0) return;
+  t = now_ms();
+  if (s->acts == s->swept_acts && s->swept_at >= 0 && t - s->swept_at < SWEEP_FRESH_MS) return;
+  s->swept_acts = s->acts;
+  s->swept_at = t;
   while (i < s->nsocks) {
     for (n = 0; i < s->nsocks && n < SWEEP_BATCH; i++) {
       if (s->socks[i].users > 0 || s->socks[i].poisoned) continue;
@@ -729,6 +751,7 @@ void laws_http_xfer_cleanup(laws_http_xfer *x) {
   if (x->live) {
     unhold_all(x);
     x->session->live--;
+    x->session->acts++;  /* its connections may be idle now */
     x->live = 0;
   }
   if (x->easy != NULL) release(x->session, x);
