@@ -141,8 +141,9 @@ long laws_http_session_resends(const laws_http_session *s); /* sum of res->resen
  * stay queued and are read as the answer to the next request, and every later answer comes
  * one request late. The session knows the sockets of its connections (open/close socket
  * callbacks) and which ones running transfers use (opened by them, or reused: found by local
- * address in the pre-request callback). laws_http_xfer_init first polls the idle ones; one with
- * bytes waiting gets a socket that reads EOF dup'ed over its descriptor, so libcurl's own
+ * port in the pre-request callback). laws_http_xfer_init first polls the idle ones (one poll
+ * serves a burst of transfers set up within 1 ms with nothing becoming idle in between); one
+ * with bytes waiting gets a socket that reads EOF dup'ed over its descriptor, so libcurl's own
  * check finds it dead and closes it instead of reusing it. A socket in use is never touched.
  * Bytes already read into libcurl's or the TLS layer's buffers, or arriving after the next
  * request has gone out, are not seen. Returns the connections closed this way so far. */
