@@ -5,10 +5,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -28,13 +33,42 @@ typedef struct pooled {
   laws_buf head, body;
 } pooled;
 
+/* A socket of one of the session's connections (see http.h, "Stray responses"). */
+typedef struct sock {
+  int fd;
+  int users;       /* running transfers using it; 0: idle in the connection cache */
+  int poisoned;    /* replaced by an EOF socket: libcurl closes it at its next check */
+  int peer;        /* then the other end of that socket, kept open until libcurl closes fd */
+  unsigned gen;    /* tells this socket from an earlier one with the same fd number */
+  ino_t ino;       /* the socket's inode: the fd still names this socket */
+  int lport;       /* local port, -1: not read yet */
+} sock;
+
 struct laws_http_session {
   CURLSH *share;
   pooled *idle;  /* grows up to POOL_MAX entries */
   int nidle, capidle;
-  long connects, resends;
+  long connects, resends, strays;
+  int live;      /* transfers between xfer_init and xfer_cleanup */
+  sock *socks;
+  int nsocks, capsocks;
+  unsigned gen;
+  unsigned long acts, swept_acts;  /* sockets opened/closed, transfers ended; as of the last sweep */
+  double swept_at;                 /* monotonic ms of the last sweep; < 0: none yet */
   char *default_ca;  /* libcurl's built-in CA bundle path, to restore on a pooled handle */
 };
+
+static laws_http_limits limits = {
+  LAWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS, LAWS_HTTP_DEFAULT_TIMEOUT_MS, LAWS_HTTP_DEFAULT_MAX_BODY
+};
+
+void laws_http_limits_get(laws_http_limits *out) { *out = limits; }
+
+void laws_http_limits_set(const laws_http_limits *in) {
+  if (in->connect_timeout_ms != 0) limits.connect_timeout_ms = in->connect_timeout_ms;
+  if (in->timeout_ms != 0) limits.timeout_ms = in->timeout_ms;
+  if (in->max_body != 0) limits.max_body = in->max_body;
+}
 
 /* Before 7.84 the built-in CA path cannot be read back (CURLINFO_CAINFO), so a pooled handle is
  * reset and configured from scratch instead. */
@@ -88,6 +122,7 @@ laws_http_session *laws_http_session_new(void) {
   }
   s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
+  s->swept_at = -1.0;
   s->share = curl_share_init();
   if (s->share == NULL) {
     free(s);
@@ -109,7 +144,8 @@ void laws_http_session_free(laws_http_session *s) {
     laws_buf_free(&s->idle[i].head);
     laws_buf_free(&s->idle[i].body);
   }
-  curl_share_cleanup(s->share);
+  curl_share_cleanup(s->share);  /* closes the connections: on_closesocket still needs s */
+  free(s->socks);
   free(s->idle);
   free(s->default_ca);
   free(s);
@@ -118,6 +154,8 @@ void laws_http_session_free(laws_http_session *s) {
 long laws_http_session_connects(const laws_http_session *s) { return s->connects; }
 
 long laws_http_session_resends(const laws_http_session *s) { return s->resends; }
+
+long laws_http_session_strays(const laws_http_session *s) { return s->strays; }
 
 /* Returns 1 for a handle from the pool (configured by an earlier xfer_init), 0 for a new one. */
 static int acquire(laws_http_session *s, laws_http_xfer *x) {
@@ -159,6 +197,7 @@ static void release(laws_http_session *s, laws_http_xfer *x) {
     curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, NULL);
 #if LIBCURL_VERSION_NUM >= 0x075000
     curl_easy_setopt(e, CURLOPT_PREREQDATA, NULL);
 #endif
@@ -181,6 +220,10 @@ static void release(laws_http_session *s, laws_http_xfer *x) {
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   laws_http_xfer *x = ud;
   size_t len = size * n;
+  if (len > x->max_body - x->body.len) {
+    x->too_large = 1;  /* returning short ends the transfer now (CURLE_WRITE_ERROR) */
+    return 0;
+  }
   if (laws_buf_append(&x->body, p, len) != 0) {
     x->oom = 1;
     return 0;
@@ -189,6 +232,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
 }
 
 static int ows(char c) { return c == ' ' || c == '\t'; }
+
+/* 1 if a Content-Length value promises a body above the cap. A HEAD answer, 1xx, 204 and 304
+ * carry no body whatever they announce. */
+static int announces_too_much(const laws_http_xfer *x, const char *v, size_t n) {
+  size_t i = 0, len = 0;
+  if (x->max_body == 0 || x->head_only || x->status < 200 || x->status == 204 || x->status == 304)
+    return 0;
+  while (i < n && ows(v[i])) i++;
+  for (; i < n && isdigit((unsigned char)v[i]); i++) {
+    if (len > (x->max_body - (size_t)(v[i] - '0')) / 10) return 1;
+    len = len * 10 + (size_t)(v[i] - '0');
+  }
+  return 0;
+}
 
 /* Keeps the headers of the last response only: a status line (after 100 Continue, or a proxy's
  * CONNECT answer) starts over. Names are lower-cased; values trimmed of surrounding space. */
@@ -200,8 +257,12 @@ size_t laws_http_header_line(laws_http_xfer *x, const char *p, size_t n) {
   size_t len = n, i, k;
   while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n')) len--;
   if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    const char *sp = memchr(p, ' ', len);
     x->head.len = 0;
     x->nhead = 0;
+    x->status = 0;
+    for (i = sp ? (size_t)(sp - p) + 1 : len; i < len && i < 16 && isdigit((unsigned char)p[i]); i++)
+      x->status = x->status * 10 + (p[i] - '0');
     return n;
   }
   if (len == 0 || memchr(p, '\0', len) != NULL) return n; /* NUL would break the name\0value\0 list */
@@ -216,6 +277,10 @@ size_t laws_http_header_line(laws_http_xfer *x, const char *p, size_t n) {
   }
   for (k = 0; k < len && p[k] != ':'; k++) {}
   if (k == len || k == 0) return n; /* not a header line: ignore */
+  if (k == 14 && strncasecmp(p, "content-length", 14) == 0 && announces_too_much(x, p + 15, len - 15)) {
+    x->too_large = 1;  /* fail before the first body byte */
+    return 0;
+  }
   i = x->head.len;
   if (laws_buf_append(&x->head, p, k) || laws_buf_append(&x->head, "", 1)) goto oom;
   for (; i < x->head.len; i++) x->head.p[i] = (char)tolower((unsigned char)x->head.p[i]);
@@ -229,19 +294,64 @@ oom:
   return 0;
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000 /* CURLOPT_PREREQFUNCTION: 7.80 */
+#define HAVE_PREREQ 1
+#else
+#define HAVE_PREREQ 0
+#endif
+
+/* ---- the session's sockets (see http.h, "Stray responses") ---- */
+
+static sock *find_sock(laws_http_session *s, int fd) {
+  int i;
+  for (i = 0; i < s->nsocks; i++)
+    if (s->socks[i].fd == fd) return &s->socks[i];
+  return NULL;
+}
+
+/* x uses the socket k: counted once per transfer. */
+static void hold(laws_http_xfer *x, sock *k) {
+  laws_http_session *s = x->session;
+  int i, j = 0;
+  for (i = 0; i < x->nhold; i++) {
+    sock *h = find_sock(s, x->hold_fd[i]);
+    if (h == k && x->hold_gen[i] == k->gen) return;
+    if (h != NULL && h->gen == x->hold_gen[i]) {  /* keep; drop entries of closed sockets */
+      x->hold_fd[j] = x->hold_fd[i];
+      x->hold_gen[j++] = x->hold_gen[i];
+    }
+  }
+  x->nhold = j;
+  if (x->nhold == (int)(sizeof x->hold_fd / sizeof x->hold_fd[0])) {
+    k->users = 1 << 20;  /* cannot be counted out later: never treated as idle */
+    return;
+  }
+  x->hold_fd[x->nhold] = k->fd;
+  x->hold_gen[x->nhold++] = k->gen;
+  k->users++;
+}
+
+static void unhold_all(laws_http_xfer *x) {
+  int i;
+  for (i = 0; i < x->nhold; i++) {
+    sock *k = find_sock(x->session, x->hold_fd[i]);
+    if (k != NULL && k->gen == x->hold_gen[i] && k->users > 0) k->users--;
+  }
+  x->nhold = 0;
+}
+
 /* Sockets must not leak into child processes (io.popen, os.execute, a game server's helpers): a
  * child holding a copy keeps a connection open after libcurl closed it, and keeps a stale
  * registration alive in any epoll set watching it. SOCK_CLOEXEC makes it atomic, so a fork in
  * another thread between socket() and fcntl() cannot catch the socket without the flag. */
-static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+static curl_socket_t cloexec_socket(int family, int type, int protocol) {
   curl_socket_t fd;
-  (void)ud; (void)purpose;
 #ifdef SOCK_CLOEXEC
-  fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  fd = socket(family, type | SOCK_CLOEXEC, protocol);
   if (fd != CURL_SOCKET_BAD || errno != EINVAL) return fd;
   /* a kernel without SOCK_CLOEXEC: fall through to fcntl */
 #endif
-  fd = socket(a->family, a->socktype, a->protocol);
+  fd = socket(family, type, protocol);
   if (fd != CURL_SOCKET_BAD) {
     int fl = fcntl(fd, F_GETFD);
     if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) {
@@ -252,21 +362,158 @@ static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_s
   return fd;
 }
 
-#if LIBCURL_VERSION_NUM >= 0x075000 /* CURLOPT_PREREQFUNCTION: 7.80 */
-#define HAVE_PREREQ 1
+/* Every socket of a transfer's connections is made here (and closed in on_closesocket): the
+ * session keeps track of it, held by the transfer that opened it. */
+static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+  laws_http_xfer *x = ud;
+  laws_http_session *s;
+  struct stat st;
+  sock *k;
+  curl_socket_t fd = cloexec_socket(a->family, a->socktype, a->protocol);
+  (void)purpose;
+  if (fd == CURL_SOCKET_BAD || x == NULL) return fd;
+  s = x->session;
+  if (s->nsocks == s->capsocks) {
+    int cap = s->capsocks ? s->capsocks * 2 : 8;
+    sock *np = realloc(s->socks, (size_t)cap * sizeof *np);
+    if (np == NULL) {
+      close(fd);
+      return CURL_SOCKET_BAD;
+    }
+    s->socks = np;
+    s->capsocks = cap;
+  }
+  k = &s->socks[s->nsocks++];
+  memset(k, 0, sizeof *k);
+  k->fd = fd;
+  k->gen = ++s->gen;
+  k->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
+  k->lport = -1;
+  hold(x, k);
+  s->acts++;
+  return fd;
+}
+
+static int on_closesocket(void *ud, curl_socket_t fd) {
+  laws_http_session *s = ud;
+  sock *k = find_sock(s, fd);
+  if (k != NULL) {
+    if (k->poisoned) close(k->peer);
+    *k = s->socks[--s->nsocks];
+  }
+  s->acts++;
+  return close(fd);
+}
+
+static int local_port(sock *k) {
+  struct sockaddr_storage a;
+  socklen_t len = sizeof a;
+  if (k->lport < 0 && getsockname(k->fd, (struct sockaddr *)&a, &len) == 0) {
+    if (a.ss_family == AF_INET) k->lport = ntohs(((struct sockaddr_in *)&a)->sin_port);
+    else if (a.ss_family == AF_INET6) k->lport = ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+  }
+  return k->lport;
+}
+
+/* The socket of the connection libcurl picked for x (a reused one): the one bound to local port
+ * lport. Holding one more socket than needed (the same port on another local address) only
+ * spares it a check; missing the right one could let a check take it from under x. */
+static void hold_connection(laws_http_xfer *x, int lport) {
+  laws_http_session *s = x->session;
+  int i;
+  for (i = 0; i < s->nsocks; i++)
+    if (local_port(&s->socks[i]) == lport) hold(x, &s->socks[i]);
+}
+
+/* Makes libcurl see k's connection as closed by the peer: one end of a socket pair whose other
+ * end has shut down writing (it reads EOF) takes its descriptor number. libcurl's liveness check
+ * then drops the connection and closes the descriptor through on_closesocket. The other end
+ * stays open until then, so whatever libcurl writes while closing (a TLS close_notify) is
+ * accepted instead of failing with EPIPE. */
+static void poison(laws_http_session *s, sock *k) {
+  int sv[2];
+  struct stat st;
+  if (fstat(k->fd, &st) != 0 || st.st_ino != k->ino) return;  /* not our socket any more */
+#ifdef SOCK_CLOEXEC
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return;
+#else
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return;
+  fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+  fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+#endif
+  if (shutdown(sv[1], SHUT_WR) != 0 ||
+#if defined(__linux__) && defined(O_CLOEXEC)
+      dup3(sv[0], k->fd, O_CLOEXEC) < 0) {
+#else
+      dup2(sv[0], k->fd) < 0 || fcntl(k->fd, F_SETFD, FD_CLOEXEC) < 0) {
+#endif
+    close(sv[0]);
+    close(sv[1]);
+    return;
+  }
+  close(sv[0]);
+  k->poisoned = 1;
+  k->peer = sv[1];
+  s->strays++;
+}
+
+#define SWEEP_BATCH 64
+#define SWEEP_FRESH_MS 1.0
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Before a transfer starts: an idle connection with bytes waiting is not reused. Transfers set
+ * up in a burst (a driver submitting many before it lets libcurl run) share one check: nothing
+ * became idle since, and it is under SWEEP_FRESH_MS old, about the time a stray response could
+ * slip in between any check and libcurl's choice of a connection anyway. */
+static void sweep(laws_http_session *s) {
+  struct pollfd pf[SWEEP_BATCH];
+  int i = 0, n, j;
+  double t;
+#if !HAVE_PREREQ
+  if (s->live > 0) return;  /* a reused connection in use cannot be told from an idle one */
+#endif
+  if (s->nsocks == 0) return;
+  t = now_ms();
+  if (s->acts == s->swept_acts && s->swept_at >= 0 && t - s->swept_at < SWEEP_FRESH_MS) return;
+  s->swept_acts = s->acts;
+  s->swept_at = t;
+  while (i < s->nsocks) {
+    for (n = 0; i < s->nsocks && n < SWEEP_BATCH; i++) {
+      if (s->socks[i].users > 0 || s->socks[i].poisoned) continue;
+      pf[n].fd = s->socks[i].fd;
+      pf[n].events = POLLIN;
+      pf[n++].revents = 0;
+    }
+    if (n == 0 || poll(pf, (nfds_t)n, 0) <= 0) continue;
+    for (j = 0; j < n; j++) {
+      char c;
+      sock *k;
+      if (!(pf[j].revents & POLLIN)) continue;
+      /* EOF (0) is libcurl's own check; only bytes nobody asked for are ours to act on */
+      if (recv(pf[j].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) continue;
+      if ((k = find_sock(s, pf[j].fd)) != NULL) poison(s, k);
+    }
+  }
+}
+
+#if HAVE_PREREQ
 /* Called before each send of the request (see http.h, "Re-sent requests"). Redirects are never
  * followed, so a second call is libcurl re-sending the same request on a fresh connection. */
 static int on_prereq(void *ud, char *ip, char *lip, int port, int lport) {
   laws_http_xfer *x = ud;
-  (void)ip; (void)lip; (void)port; (void)lport;
+  (void)ip; (void)lip; (void)port;
+  hold_connection(x, lport);
   if (x->sends++ > 0 && x->no_resend) {
     x->refused = 1;
     return CURL_PREREQFUNC_ABORT;
   }
   return CURL_PREREQFUNC_OK;
 }
-#else
-#define HAVE_PREREQ 0
 #endif
 
 /* ---- transfers ---- */
@@ -340,8 +587,12 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
   int post = strcmp(method, "POST") == 0;
   int sends_body = 0;  /* POSTFIELDS set: libcurl would add Content-Type (and Expect if large) */
+  long timeout, ctimeout;
   memset(x, 0, sizeof *x);
   x->session = s;
+  sweep(s);
+  s->live++;
+  x->live = 1;
   if (!acquire(s, x)) {
     if ((e = x->easy) == NULL) {
       strcpy(x->errbuf, "out of memory");
@@ -358,6 +609,11 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
     /* Redirects are answers, never followed: an Authorization header must not travel elsewhere. */
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+    SET(CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+    SET(CURLOPT_CLOSESOCKETDATA, (void *)s);
+    /* The path goes out byte for byte as signed: no dot-segment removal ("/a/../b" must not
+     * become "/b", another operation's route). */
+    SET(CURLOPT_PATH_AS_IS, 1L);
 #if HAVE_PREREQ
     SET(CURLOPT_PREREQFUNCTION, on_prereq);
 #endif
@@ -385,14 +641,20 @@ CURLcode laws_http_xfer_init(laws_http_xfer *x, laws_http_session *s, const laws
   SET(CURLOPT_PRIVATE, (void *)x);
   SET(CURLOPT_WRITEDATA, (void *)x);
   SET(CURLOPT_HEADERDATA, (void *)x);
+  SET(CURLOPT_OPENSOCKETDATA, (void *)x);
 #if HAVE_PREREQ
   SET(CURLOPT_PREREQDATA, (void *)x);
 #endif
   x->no_resend = req->no_resend;
   SET(CURLOPT_URL, req->url);
-  /* Every per-request option is set on every request (0 means none / libcurl's default). */
-  SET(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
-  SET(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 0L);
+  /* Every per-request option is set on every request. For libcurl 0 means no bound of its
+   * own (a connect is still bounded by the whole-attempt timeout). */
+  timeout = req->timeout_ms != 0 ? req->timeout_ms : limits.timeout_ms;
+  ctimeout = req->connect_timeout_ms != 0 ? req->connect_timeout_ms : limits.connect_timeout_ms;
+  SET(CURLOPT_TIMEOUT_MS, timeout > 0 ? timeout : 0L);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout > 0 ? ctimeout : 0L);
+  x->max_body = req->max_body != 0 ? req->max_body : limits.max_body;
+  x->head_only = head;
   if (ca == NULL || *ca == '\0') ca = getenv("AWS_CA_BUNDLE");
   if (ca == NULL || *ca == '\0') ca = s->default_ca;
   if (ca != NULL || REUSE_CONFIG) SET(CURLOPT_CAINFO, ca);
@@ -432,6 +694,12 @@ void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
   }
   if (x->easy != NULL && curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
     x->session->connects += n;
+  if (x->too_large && (rc == CURLE_WRITE_ERROR || rc == CURLE_OK)) {
+    rc = CURLE_FILESIZE_EXCEEDED;
+    snprintf(x->errbuf, sizeof x->errbuf,
+             "response body larger than max_body (%zu bytes): transfer stopped; set the max_body "
+             "option (request, session or laws.http.defaults) to accept more", x->max_body);
+  }
   if (x->refused && rc == CURLE_ABORTED_BY_CALLBACK) {
     rc = CURLE_GOT_NOTHING;
     strcpy(x->errbuf, "the reused connection closed before any response byte; not re-sent (resend = false)");
@@ -439,7 +707,7 @@ void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
   res->resent = x->sends > 1 ? x->sends - 1 - x->refused : 0;
   x->session->resends += res->resent;
   res->code = rc;
-  res->code_name = laws_http_code_name(rc);
+  res->code_name = x->too_large && rc == CURLE_FILESIZE_EXCEEDED ? "ResponseTooLarge" : laws_http_code_name(rc);
   if (rc != CURLE_OK) {
     res->message = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
     return;
@@ -452,6 +720,12 @@ void laws_http_xfer_result(laws_http_xfer *x, CURLcode rc, laws_http_res *res) {
 }
 
 void laws_http_xfer_cleanup(laws_http_xfer *x) {
+  if (x->live) {
+    unhold_all(x);
+    x->session->live--;
+    x->session->acts++;  /* its connections may be idle now */
+    x->live = 0;
+  }
   if (x->easy != NULL) release(x->session, x);
   x->easy = NULL;
   if (x->hdrs != NULL) {

@@ -9,7 +9,8 @@
 
 typedef struct lsession {
   laws_http_session *s;   /* NULL: closed */
-  long timeout_ms, connect_timeout_ms;
+  long timeout_ms, connect_timeout_ms;  /* 0: the process default (see laws_http_req) */
+  size_t max_body;        /* 0: the process default */
   int no_resend;          /* session option resend = false */
   char *ca_file;
   laws_buf scratch;       /* a request's header lines, wiped once the transfer is set up */
@@ -32,8 +33,19 @@ static long seconds_ms(lua_State *L, int idx, const char *what) {
   if (lua_type(L, idx) != LUA_TNUMBER) luaL_error(L, "bad option '%s' (number expected, got %s)", what, luaL_typename(L, idx));
   v = lua_tonumber(L, idx);
   if (!(v >= 0) || v > 2e6) luaL_error(L, "bad option '%s' (seconds between 0 and 2e6 expected)", what);
-  if (v > 0 && v < 0.001) v = 0.001;
+  if (v == 0) return LAWS_HTTP_NO_LIMIT;  /* an explicit 0: no bound of its own */
+  if (v < 0.001) v = 0.001;
   return (long)(v * 1000 + 0.5);
+}
+
+static size_t checkbytes(lua_State *L, int idx, const char *what) {
+  lua_Number v;
+  if (lua_type(L, idx) != LUA_TNUMBER) luaL_error(L, "bad option '%s' (number expected, got %s)", what, luaL_typename(L, idx));
+  v = lua_tonumber(L, idx);
+  if (!(v >= 1)) luaL_error(L, "bad option '%s' (a size in bytes >= 1 expected)", what);
+  if (v >= (lua_Number)(size_t)-1) return (size_t)-1;  /* no real cap: as much as memory allows */
+  if ((lua_Number)(size_t)v != v) luaL_error(L, "bad option '%s' (an integer number of bytes expected)", what);
+  return (size_t)v;
 }
 
 static const char *checkstr(lua_State *L, int idx, const char *what, size_t *len) {
@@ -172,6 +184,7 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req, la
     req->connect_timeout_ms = u->connect_timeout_ms;
     req->ca_file = u->ca_file;
     req->no_resend = u->no_resend;
+    req->max_body = u->max_body;
   }
   luaL_checktype(L, idx, LUA_TTABLE);
   lua_pushnil(L);
@@ -194,6 +207,8 @@ void laws_lhttp_checkreq(lua_State *L, int idx, int sidx, laws_http_req *req, la
       req->timeout_ms = seconds_ms(L, -1, k);
     } else if (strcmp(k, "connect_timeout") == 0) {
       req->connect_timeout_ms = seconds_ms(L, -1, k);
+    } else if (strcmp(k, "max_body") == 0) {
+      req->max_body = checkbytes(L, -1, k);
     } else if (strcmp(k, "ca_file") == 0) {
       req->ca_file = checkstr(L, -1, k, &n);
     } else if (strcmp(k, "resend") == 0) {
@@ -323,6 +338,11 @@ static int s_resends(lua_State *L) {
   return 1;
 }
 
+static int s_strays(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)laws_http_session_strays(laws_lhttp_checksession(L, 1)));
+  return 1;
+}
+
 /* One idempotent release for close, __gc and __close. */
 static int s_close(lua_State *L) {
   lsession *u = tosession(L, 1);
@@ -354,6 +374,7 @@ static int l_session(lua_State *L) {
       const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
       if (strcmp(k, "timeout") == 0) u->timeout_ms = seconds_ms(L, -1, k);
       else if (strcmp(k, "connect_timeout") == 0) u->connect_timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "max_body") == 0) u->max_body = checkbytes(L, -1, k);
       else if (strcmp(k, "resend") == 0) u->no_resend = !checkbool(L, -1, k);
       else if (strcmp(k, "ca_file") == 0) {
         size_t n;
@@ -371,9 +392,46 @@ static int l_session(lua_State *L) {
   return 1;
 }
 
+/* Writes the current defaults into the table at idx (seconds, bytes; 0: no bound). */
+static void setlimits(lua_State *L, int idx) {
+  laws_http_limits l;
+  idx = lua_absindex(L, idx);
+  laws_http_limits_get(&l);
+  lua_pushnumber(L, l.connect_timeout_ms > 0 ? l.connect_timeout_ms / 1000.0 : 0);
+  lua_setfield(L, idx, "connect_timeout");
+  lua_pushnumber(L, l.timeout_ms > 0 ? l.timeout_ms / 1000.0 : 0);
+  lua_setfield(L, idx, "timeout");
+  if (l.max_body < ((size_t)1 << 53)) lua_pushinteger(L, (lua_Integer)l.max_body);
+  else lua_pushnumber(L, (lua_Number)l.max_body);  /* "no real cap" */
+  lua_setfield(L, idx, "max_body");
+}
+
+/* http_defaults([opts]) -> the process-wide defaults { connect_timeout, timeout, max_body },
+ * after applying opts. Upvalue 1: core.http_limits, kept equal to them for the Lua transports. */
+static int l_defaults(lua_State *L) {
+  laws_http_limits l = { 0, 0, 0 };
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+      if (strcmp(k, "timeout") == 0) l.timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "connect_timeout") == 0) l.connect_timeout_ms = seconds_ms(L, -1, k);
+      else if (strcmp(k, "max_body") == 0) l.max_body = checkbytes(L, -1, k);
+      else return luaL_error(L, "unknown default '%s' (timeout, connect_timeout, max_body)", k);
+      lua_pop(L, 1);
+    }
+    laws_http_limits_set(&l);
+    setlimits(L, lua_upvalueindex(1));
+  }
+  lua_createtable(L, 0, 3);
+  setlimits(L, -1);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
   { "request", s_request }, { "close", s_close }, { "connects", s_connects },
-  { "resends", s_resends }, { NULL, NULL }
+  { "resends", s_resends }, { "strays", s_strays }, { NULL, NULL }
 };
 
 static const luaL_Reg funcs[] = {
@@ -399,12 +457,10 @@ int laws_http_open(lua_State *L) {
   lua_pushvalue(L, mod);
   luaL_setfuncs_compat(L, funcs);
   lua_newtable(L);
-  lua_pushnumber(L, LAWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS / 1000.0);
-  lua_setfield(L, -2, "connect_timeout");
-  lua_pushnumber(L, LAWS_HTTP_DEFAULT_TIMEOUT_MS / 1000.0);
-  lua_setfield(L, -2, "timeout");
-  lua_pushinteger(L, (lua_Integer)LAWS_HTTP_DEFAULT_MAX_BODY);
-  lua_setfield(L, -2, "max_body");
+  setlimits(L, -1);  /* the LAWS_HTTP_DEFAULT_* values until http_defaults changes them */
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, l_defaults, 1);
+  lua_setfield(L, -3, "http_defaults");
   lua_setfield(L, -2, "http_limits");
   lua_pop(L, 1);
   return 0;

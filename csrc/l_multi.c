@@ -243,8 +243,15 @@ static int l_tostring(lua_State *L) {
   return laws_push_udname(L, 1, u->m == NULL);
 }
 
+/* m:strays() -> idle connections not reused because unrequested bytes were waiting on them */
+static int l_strays(lua_State *L) {
+  lmulti *u = check_open(L);
+  lua_pushinteger(L, (lua_Integer)laws_http_session_strays(u->session));
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
-  { "connects", l_connects },
+  { "connects", l_connects }, { "strays", l_strays },
   { "submit", l_submit }, { "cancel", l_cancel }, { "poll", l_poll }, { "done", l_done },
   { "fds", l_fds }, { "timeout", l_timeout }, { "count", l_count }, { NULL, NULL }
 };

@@ -1,5 +1,6 @@
 /* csrc/http.c from C: buffers, code names, blocking transfers, the share between pooled easy
- * handles, and the same transfer API driven by a curl multi handle (as multi.c does). */
+ * handles, the same transfer API driven by a curl multi handle (as multi.c does), the request
+ * defaults and the response body cap. */
 #include <pthread.h>
 
 #include "tap.h"
@@ -134,6 +135,78 @@ static void test_errors(laws_http_session *s) {
   laws_http_xfer_cleanup(&x);
 }
 
+/* The process-wide defaults start as http.h's; 0 leaves one as it is. */
+static void test_limits(void) {
+  laws_http_limits l, saved, set = { 0, 0, 0 };
+  laws_http_limits_get(&saved);
+  TAP_OK(saved.connect_timeout_ms == LAWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS &&
+         saved.timeout_ms == LAWS_HTTP_DEFAULT_TIMEOUT_MS && saved.max_body == LAWS_HTTP_DEFAULT_MAX_BODY,
+         "defaults start as LAWS_HTTP_DEFAULT_*");
+  set.timeout_ms = LAWS_HTTP_NO_LIMIT;
+  set.max_body = 100;
+  laws_http_limits_set(&set);
+  laws_http_limits_get(&l);
+  TAP_OK(l.timeout_ms == LAWS_HTTP_NO_LIMIT && l.max_body == 100 &&
+         l.connect_timeout_ms == LAWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS, "set changes only what is given");
+  laws_http_limits_set(&saved);
+}
+
+/* max_body: the 12-byte answer fits a cap of 12, not one of 11 (refused at its Content-Length). */
+static void test_max_body(laws_http_session *s, const char *url) {
+  laws_http_req req = { 0 };
+  laws_http_xfer x;
+  laws_http_res res;
+  req.url = url;
+  req.max_body = 12;
+  laws_http_perform(&x, s, &req, &res);
+  TAP_OK(res.code == CURLE_OK && res.body->len == 12, "a body of exactly max_body bytes");
+  laws_http_xfer_cleanup(&x);
+  req.max_body = 11;
+  laws_http_perform(&x, s, &req, &res);
+  TAP_OK(res.code == CURLE_FILESIZE_EXCEEDED, "one byte more: FILESIZE_EXCEEDED (%d)", (int)res.code);
+  TAP_STREQ(res.code_name, "ResponseTooLarge", "code name ResponseTooLarge");
+  TAP_OK(res.message && strstr(res.message, "max_body (11 bytes)") != NULL, "message names the cap: %s", res.message);
+  laws_http_xfer_cleanup(&x);
+  req.max_body = 0;  /* the default */
+  laws_http_perform(&x, s, &req, &res);
+  TAP_OK(res.code == CURLE_OK && res.status == 200, "the same session answers again");
+  laws_http_xfer_cleanup(&x);
+}
+
+/* A Content-Length over the cap stops the header callback, unless no body can follow. */
+static void test_announced(void) {
+  static const char *const cases[][2] = {
+    { "HTTP/1.1 200 OK\r\n", "1" }, { "HTTP/1.1 204 No Content\r\n", "0" },
+    { "HTTP/1.1 304 Not Modified\r\n", "0" }, { "HTTP/1.1 100 Continue\r\n", "0" },
+    { "HTTP/2 200\r\n", "1" },
+  };
+  const char *big = "Content-Length: 99999999999999999999999999\r\n";
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    laws_http_xfer x;
+    size_t r;
+    memset(&x, 0, sizeof x);
+    x.max_body = 1000;
+    laws_http_header_line(&x, cases[i][0], strlen(cases[i][0]));
+    r = laws_http_header_line(&x, big, strlen(big));
+    TAP_OK((r == 0) == (cases[i][1][0] == '1') && x.too_large == (r == 0), "%.*s: %s", (int)strlen(cases[i][0]) - 2,
+           cases[i][0], r == 0 ? "refused" : "kept");
+    laws_http_buf_free(&x.head);
+  }
+  {
+    laws_http_xfer x;
+    const char *ok = "content-length:  1000\r\n";
+    memset(&x, 0, sizeof x);
+    x.max_body = 1000;
+    x.head_only = 1;
+    laws_http_header_line(&x, "HTTP/1.1 200 OK\r\n", 17);
+    TAP_OK(laws_http_header_line(&x, big, strlen(big)) != 0, "HEAD: an announced size is no body");
+    x.head_only = 0;
+    TAP_OK(laws_http_header_line(&x, ok, strlen(ok)) != 0, "exactly max_body announced: kept");
+    laws_http_buf_free(&x.head);
+  }
+}
+
 int main(void) {
   mini_httpd h;
   pthread_t t;
@@ -141,6 +214,8 @@ int main(void) {
   laws_http_session *s;
   test_buf();
   test_names();
+  test_limits();
+  test_announced();
   if (mini_httpd_listen(&h) != 0) {
     TAP_OK(0, "cannot listen on loopback");
     return TAP_DONE();
@@ -153,6 +228,7 @@ int main(void) {
   test_share(s, &h, url);
   test_multi(s, url);
   test_errors(s);
+  test_max_body(s, url);
   TAP_OK(h.connections <= 3, "keep-alive: %ld connections for %ld requests", h.connections, h.requests);
   laws_http_session_free(s);
   h.stop = 1;
