@@ -3,26 +3,56 @@
 
 #include <stdlib.h>
 #include <openssl/crypto.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#define HAVE_MREMAP 1
+#endif
+
+/* Moves b to a block of cap bytes; 0, or -1 (b unchanged) when out of memory. */
+static int move_to(laws_buf *b, size_t cap) {
+  char *p;
+#ifdef HAVE_MREMAP
+  if (cap >= LAWS_BUF_MAPPED) {
+    if (b->mapped) {
+      p = mremap(b->p, b->cap, cap, MREMAP_MAYMOVE);
+      if (p == MAP_FAILED) return -1;
+    } else {
+      p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) return -1;
+      if (b->p) {
+        memcpy(p, b->p, b->len);
+        OPENSSL_cleanse(b->p, b->cap);
+        free(b->p);
+      }
+    }
+    b->p = p;
+    b->cap = cap;
+    b->mapped = 1;
+    return 0;
+  }
+#endif
+  p = malloc(cap);  /* no realloc: the old block is wiped before it is freed */
+  if (p == NULL) return -1;
+  if (b->p) {
+    memcpy(p, b->p, b->len);
+    OPENSSL_cleanse(b->p, b->cap);
+    free(b->p);
+  }
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
 
 void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
   if (b->oom || n == 0) return;
   if (n > ((size_t)-1) - b->len - 1) { b->oom = 1; return; }
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
-    char *p;
     while (cap < b->len + n + 1) {
       if (cap > ((size_t)-1) / 2) { b->oom = 1; return; }
       cap *= 2;
     }
-    p = malloc(cap);  /* no realloc: the old block is wiped before it is freed */
-    if (p == NULL) { b->oom = 1; return; }
-    if (b->p) {
-      memcpy(p, b->p, b->len);
-      OPENSSL_cleanse(b->p, b->cap);
-      free(b->p);
-    }
-    b->p = p;
-    b->cap = cap;
+    if (move_to(b, cap) != 0) { b->oom = 1; return; }
   }
   memcpy(b->p + b->len, s, n);
   b->len += n;
@@ -46,6 +76,13 @@ void laws_buf_clear(laws_buf *b) {
 }
 
 void laws_buf_free(laws_buf *b) {
+#ifdef HAVE_MREMAP
+  if (b->p && b->mapped) {
+    OPENSSL_cleanse(b->p, b->len);  /* pages past len were never written */
+    munmap(b->p, b->cap);
+    b->p = NULL;
+  }
+#endif
   if (b->p) {
     OPENSSL_cleanse(b->p, b->cap);
     free(b->p);

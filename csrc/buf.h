@@ -11,17 +11,23 @@
  *
  * Capacity doubles, so appending n bytes costs O(n) overall. Growth moves to a fresh block and
  * wipes the old one instead of realloc: these buffers hold signatures, session tokens and
- * response bodies that may carry credentials, and realloc would leave copies in freed memory. */
+ * response bodies that may carry credentials, and realloc would leave copies in freed memory.
+ * Blocks of LAWS_BUF_MAPPED bytes and more (response bodies) are mappings of their own that grow
+ * with mremap: the pages move, no copy is made (a body near its cap would otherwise need twice
+ * the cap while it is copied), and unmapped pages go back to the kernel, never to the heap. */
 #ifndef LAWS_BUF_H
 #define LAWS_BUF_H
 
 #include <stddef.h>
 #include <string.h>
 
+#define LAWS_BUF_MAPPED ((size_t)1 << 20)
+
 typedef struct laws_buf {
   char *p;
   size_t len, cap;  /* cap > len whenever p != NULL (room for the '\0') */
   int oom;
+  int mapped;       /* p is a mapping of its own (mmap/mremap), not a heap block */
 } laws_buf;
 
 void laws_buf_grow_add(laws_buf *b, const void *s, size_t n); /* slow path of laws_buf_add */

@@ -93,9 +93,7 @@ typedef struct { const char *name, *value; size_t nlen, vlen; } hline;
 static void scratch_reserve(lua_State *L, laws_buf *b, size_t n) {
   b->len = 0;
   if (n <= b->cap) return;
-  free(b->p);
-  b->p = NULL;
-  b->cap = 0;
+  laws_buf_free(b);
   if ((b->p = malloc(n)) == NULL) luaL_error(L, "out of memory");
   b->cap = n;
 }

@@ -8,7 +8,7 @@
 local http = require "laws.http"
 local core = require "laws.core"
 local proc = require "spec.support.proc"
-local retry_strategy = require "laws.retry_strategy"
+local aws_retry = require "laws.retry.aws"
 
 local srv, tls, base, full_url, tls_base, cert
 local now = core.monotonic
@@ -167,7 +167,7 @@ for _, path in ipairs{ { "blocking session", blocking }, { "multi driver", multi
       assert.equal("ResponseTooLarge", err.code, err.message)
       assert.is_truthy(err.message:find("max_body", 1, true), err.message)
       assert.is_truthy(err.message:find(tostring(core.http_limits.max_body), 1, true), err.message)
-      assert.is_false((retry_strategy.classify(err)))
+      assert.is_false((aws_retry.classify(err)))
       assert.is_true(dt < 3, "took " .. dt .. " s")
       assert.is_true(grew < 16 * MiB, "peak RSS grew by " .. grew .. " bytes")
       -- the connection was given up, the client still works
