@@ -1,7 +1,7 @@
 -- laws.async driven by someone else's loop: libuv (luv) watching async.fds() and timing
 -- async.timeout(), calling step(0) on events (examples/async_luv.lua), and a game loop that
 -- calls step(budget) once per frame (examples/async_game_loop.lua).
-local proc = require "support.proc"
+local proc = require "spec.support.proc"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 
