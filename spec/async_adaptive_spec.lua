@@ -1,4 +1,4 @@
--- Issue 7, "works with everything before it": the adaptive mode's rate limiter is one object
+-- laws.async with the rest of laws: the adaptive mode's rate limiter is one object
 -- per client, shared by every laws.async task that calls through the client, and the waits it
 -- asks for are timers (tasks wait side by side), against the stand-in throttling for real.
 local servers = require "spec.support.servers"

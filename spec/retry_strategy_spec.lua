@@ -257,8 +257,6 @@ describe("retry_strategy configuration", function()
   end)
 
   it("reads retry_mode / max_attempts from the shared config file (real laws.config)", function()
-    local ok = pcall(require, "laws.config")
-    assert(ok, "laws.config (credentials area) is not merged")
     local path = os.tmpname()
     local f = assert(io.open(path, "w"))
     f:write("[default]\nretry_mode = legacy\n\n[profile fast]\nretry_mode = adaptive\nmax_attempts = 9\n")
