@@ -6,8 +6,8 @@ local async = require "laws.async"
 local runtime = require "laws.runtime"
 
 local uv_ok, uv = pcall(require, "luv")
-local glue = dofile("examples/async_luv.lua")
-local game = dofile("examples/async_game_loop.lua")
+local glue = require "examples.async_luv"
+local game = require "examples.async_game_loop"
 
 local srv, base
 
