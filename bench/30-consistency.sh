@@ -1,5 +1,5 @@
 #!/bin/sh
-# Consistency wait benchmark (issue 4): laws.retry's default policy vs the naive 1 s/2 s
+# Consistency wait benchmark: laws.retry's default policy vs the naive 1 s/2 s
 # schedule against the stand-in's log-normal visibility lag. Figures are measured here.
 #   CONSISTENCY_RUNS=300 CONSISTENCY_CONC=16 sh bench/30-consistency.sh
 #   CONSISTENCY_CANDIDATES=1 also measures a few other exponential policies (tuning).

@@ -1,8 +1,8 @@
 --- Driver of bench/40-async.sh (see there). Each measurement runs in its own process so peak
 -- memory and CPU time are those of that run alone.
-package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;" .. package.path
+package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
 package.cpath = (os.getenv("LAWS_BUILD") or "build") .. "/?.so;" .. package.cpath
-local proc = require "support.proc"
+local proc = require "spec.support.proc"
 local json = require "cjson"
 
 local flows = tonumber(os.getenv("ASYNC_FLOWS") or "10000")

@@ -6,7 +6,7 @@
 -- a SigV4 server accepts it for about 5 minutes. File format: "METHOD URL", "Name: value"
 -- lines, an empty line, then the body.
 local runtime = require "laws.runtime"
-local flows = dofile("bench/async_flows.lua")
+local flows = require "bench.async_flows"
 
 local endpoint, out, domain, case = arg[1], arg[2], arg[3] or "d", arg[4] or "c"
 if not endpoint or not out then

@@ -3,7 +3,8 @@
 -- tasks (client calls, laws.retry waits, waiter waits) advance a little every frame and never
 -- stall the loop, even during a second of backoff.
 --
---   lua5.4 examples/async_game_loop.lua [endpoint]   (no endpoint: starts the local stand-in)
+--   lua5.4 examples/async_game_loop.lua           -- against AWS
+--   sh scripts/standin.sh run --lag 0.5 -- lua5.4 examples/async_game_loop.lua   -- local stand-in
 --
 -- run{...} is also used by spec/async_loop_spec.lua.
 local M = {}
@@ -48,21 +49,26 @@ function M.run(o)
   return r
 end
 
-local function main(endpoint)
-  package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;" .. package.path
-  package.cpath = "build/?.so;" .. package.cpath
+local function main()
+  local laws = require "laws"
   local async = require "laws.async"
-  local flows = require "async_flows"
-  local srv
-  if not endpoint then
-    srv = require("support.proc").start({ "python3", "spec/support/standin.py", "--lag", "0.5" }, { name = "standin" })
-    endpoint = "http://127.0.0.1:" .. srv.port
+  -- endpoint and credentials as every AWS SDK finds them (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)
+  local c = laws.client("connectcases", { region = os.getenv("AWS_REGION") or "us-east-1" })
+  local domain = assert(c:CreateDomain{ name = "game-" .. os.time() }).domainId
+  local template = assert(c:CreateTemplate{ domainId = domain, name = "t", status = "Active",
+                                            requiredFields = { { fieldId = "title" } } }).templateId
+  -- one flow: CreateCase, then wait until GetCase finds it (eventual consistency)
+  local function flow(i)
+    local created, err = c:CreateCase{ domainId = domain, templateId = template,
+                                       fields = { { id = "title", value = { stringValue = "case " .. i } } } }
+    if not created then return nil, err end
+    local ok, werr = c:wait("CaseVisible", { domainId = domain, caseId = created.caseId })
+    if not ok then return nil, werr end
+    return created.caseId
   end
-  local c = flows.client(endpoint)
-  local d, t, f = flows.setup(c)
   local visible = 0
   for i = 1, 100 do
-    async.spawn(function() if flows.flow(c, d, t, f, i) then visible = visible + 1 end end)
+    async.spawn(function() if flow(i) then visible = visible + 1 end end)
   end
   local r = M.loop{ fps = 60, seconds = 1, work = function(n)
     if n % 30 == 0 then print(("frame %4d: %3d of 100 cases visible, %d transfers in flight")
@@ -70,9 +76,9 @@ local function main(endpoint)
   end }
   print(("%d frames, worst frame %.1f ms (budget %.1f ms); %d cases created and visible")
     :format(r.frames, r.worst_frame * 1e3, 1e3 / 60, visible))
-  if srv then srv.stop() end
+  c:close()
 end
 
-if arg and arg[0] and arg[0]:match("async_game_loop%.lua$") then main(arg[1]) end
+if arg and arg[0] and arg[0]:match("async_game_loop%.lua$") then main() end
 
 return M

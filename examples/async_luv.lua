@@ -3,9 +3,10 @@
 -- event calls async.step(0), which never blocks. The same pattern fits epoll, select or any
 -- reactor with "watch this fd" and "call me in N ms".
 --
---   lua5.4 examples/async_luv.lua [endpoint]     (no endpoint: starts the local stand-in)
+--   lua5.4 examples/async_luv.lua                -- against AWS
+--   sh scripts/standin.sh run --lag 0.3 -- lua5.4 examples/async_luv.lua   -- local stand-in
 --
--- attach(uv, async) is also used by spec/async_luv_spec.lua.
+-- attach(uv, async) is also used by spec/async_loop_spec.lua.
 local M = {}
 
 --- Drive laws.async from uv's loop. Returns { sync = fn, close = fn }; call sync() after
@@ -59,23 +60,28 @@ function M.attach(uv, async)
   return { sync = sync, close = close }
 end
 
-local function main(endpoint)
-  package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;bench/?.lua;" .. package.path
-  package.cpath = "build/?.so;" .. package.cpath
+local function main()
   local uv = require "luv"
+  local laws = require "laws"
   local async = require "laws.async"
-  local flows = require "async_flows"
-  local srv
-  if not endpoint then
-    srv = require("support.proc").start({ "python3", "spec/support/standin.py", "--lag", "0.3" }, { name = "standin" })
-    endpoint = "http://127.0.0.1:" .. srv.port
+  -- endpoint and credentials as every AWS SDK finds them (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)
+  local c = laws.client("connectcases", { region = os.getenv("AWS_REGION") or "us-east-1" })
+  local domain = assert(c:CreateDomain{ name = "luv-" .. os.time() }).domainId
+  local template = assert(c:CreateTemplate{ domainId = domain, name = "t", status = "Active",
+                                            requiredFields = { { fieldId = "title" } } }).templateId
+  -- one flow: CreateCase, then wait until GetCase finds it (eventual consistency)
+  local function flow(i)
+    local created, err = c:CreateCase{ domainId = domain, templateId = template,
+                                       fields = { { id = "title", value = { stringValue = "case " .. i } } } }
+    if not created then return nil, err end
+    local ok, werr = c:wait("CaseVisible", { domainId = domain, caseId = created.caseId })
+    if not ok then return nil, werr end
+    return created.caseId
   end
-  local c = flows.client(endpoint)
-  local d, t, f = flows.setup(c)       -- blocking: no task yet
   local done, t0 = 0, uv.hrtime()
   for i = 1, 50 do
     async.spawn(function()
-      local id, err = flows.flow(c, d, t, f, i)
+      local id, err = flow(i)
       done = done + 1
       print(("flow %2d: %s"):format(i, id and ("case " .. id .. " visible") or tostring(err)))
     end)
@@ -92,9 +98,9 @@ local function main(endpoint)
   uv.run()
   print(("%d flows in %.2f s inside uv's loop; the app's 100 ms timer ticked %d times meanwhile")
     :format(done, (uv.hrtime() - t0) / 1e9, ticks))
-  if srv then srv.stop() end
+  c:close()
 end
 
-if arg and arg[0] and arg[0]:match("async_luv%.lua$") then main(arg[1]) end
+if arg and arg[0] and arg[0]:match("async_luv%.lua$") then main() end
 
 return M

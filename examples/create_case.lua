@@ -1,21 +1,34 @@
 --- The first half of the Connect Cases story: create a customer profile, create a case
 -- for it, read the case back.
 --
---   lua5.4 examples/create_case.lua            -- against the local stand-in (started here)
---   AWS_REGION=us-east-1 LAWS_DOMAIN=<cases domain id> LAWS_TEMPLATE=<template id> \
---   LAWS_PROFILE_DOMAIN=<profiles domain> lua5.4 examples/create_case.lua   -- against AWS
---
--- Run from the repository root with LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;".
-package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+--   lua5.4 examples/create_case.lua                  -- against AWS (LAWS_DOMAIN, ... below)
+--   sh scripts/standin.sh run lua5.4 examples/create_case.lua   -- against the local stand-in
 local laws = require "laws"
 
--- No AWS resources named: the local stand-in with its test key (examples/story.lua).
-local key = { access_key_id = "AKIDEXAMPLESTORY", secret_access_key = "story/secret/KEY+0123456789abcdefghijkl" }
-local story = require("examples.story")("story", key)
-if story.endpoint then print("stand-in listening on " .. story.endpoint) end
-local cases, profiles, check = story.cases, story.profiles, story.check
-local domain, template, pdomain = story.domain, story.template, story.pdomain
+-- Endpoint, credentials and region are found as every AWS SDK finds them (AWS_ENDPOINT_URL,
+-- AWS_PROFILE, AWS_ACCESS_KEY_ID, ...). LAWS_DOMAIN / LAWS_TEMPLATE name a cases domain and
+-- template, LAWS_PROFILE_DOMAIN a profiles domain; unset, they are created here.
+local opts = { region = os.getenv("AWS_REGION") or "us-east-1" }
+local cases = laws.client("connectcases", opts)
+local profiles = laws.client("customer-profiles", opts)
+
+-- a failed step ends the example with the error (laws errors never show a secret)
+local function check(res, err)
+  if not res then error(tostring(err), 2) end
+  return res
+end
+
+local domain, template = os.getenv("LAWS_DOMAIN"), os.getenv("LAWS_TEMPLATE")
+if not domain then
+  domain = check(cases:CreateDomain{ name = "story-" .. os.time() }).domainId
+  template = check(cases:CreateTemplate{ domainId = domain, name = "support", status = "Active",
+                                         requiredFields = { { fieldId = "title" } } }).templateId
+end
+local pdomain = os.getenv("LAWS_PROFILE_DOMAIN")
+if not pdomain then
+  pdomain = "story-people-" .. os.time()
+  check(profiles:CreateDomain{ DomainName = pdomain, DefaultExpirationDays = 365 })
+end
 
 local t0 = laws.runtime.now()
 local profile = check(profiles:CreateProfile{ DomainName = pdomain, FirstName = "Ada", LastName = "Lovelace",
@@ -38,4 +51,5 @@ for _, f in ipairs(got.fields) do
   print(("  %-12s %s"):format(f.id, f.value.stringValue or tostring(f.value.booleanValue or f.value.doubleValue)))
 end
 print(("profile, case and read-back in %.1f ms"):format((laws.runtime.now() - t0) * 1000))
-story.close()
+cases:close()
+profiles:close()

@@ -2,25 +2,40 @@
 -- case for it, then wait until SearchCases finds the case: the search index lags behind
 -- the write (eventual consistency), so the wait retries quickly, printing each retry.
 --
---   make demo                        -- against the local stand-in (started here, with a lag)
---   AWS_REGION=us-east-1 LAWS_DOMAIN=<cases domain id> LAWS_TEMPLATE=<template id> \
---   LAWS_PROFILE_DOMAIN=<profiles domain> lua5.4 examples/demo.lua   -- against AWS
-package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+--   make demo                        -- against the local stand-in, started with a visibility lag
+--   lua5.4 examples/demo.lua         -- against AWS (LAWS_DOMAIN, ... below)
 local laws = require "laws"
 
-local key = { access_key_id = "AKIDEXAMPLEDEMO", secret_access_key = "demo/secret/KEY+0123456789abcdefghijklm" }
-local story = require("examples.story")("demo", key,
-  -- a visibility lag like a real service's: log-normal, median 100 ms, p95 1 s
-  { "--lag-median", "0.1", "--lag-p95", "1", "--seed", tostring(os.time()) },
+-- Endpoint, credentials and region are found as every AWS SDK finds them (AWS_ENDPOINT_URL,
+-- AWS_PROFILE, AWS_ACCESS_KEY_ID, ...). LAWS_DOMAIN / LAWS_TEMPLATE name a cases domain and
+-- template, LAWS_PROFILE_DOMAIN a profiles domain; unset, they are created here.
+local opts = { region = os.getenv("AWS_REGION") or "us-east-1",
   -- client-level retries (throttling, 5xx, resets) are printed too; secrets never are
-  { on_retry = function(e)
-      print(("  client retry after attempt %d: %s, waiting %.0f ms (quota left %d)"):format(
-        e.attempt, tostring(e.code), e.delay * 1000, e.quota_left))
-    end })
-if story.endpoint then print("stand-in on " .. story.endpoint .. " (new cases become visible after a random lag)") end
-local cases, profiles, check = story.cases, story.profiles, story.check
-local domain, template, pdomain = story.domain, story.template, story.pdomain
+  on_retry = function(e)
+    print(("  client retry after attempt %d: %s, waiting %.0f ms (quota left %d)"):format(
+      e.attempt, tostring(e.code), e.delay * 1000, e.quota_left))
+  end }
+local cases = laws.client("connectcases", opts)
+local profiles = laws.client("customer-profiles", opts)
+
+-- a failed step ends the example with the error (laws errors never show a secret)
+local function check(res, err)
+  if not res then error(tostring(err), 2) end
+  return res
+end
+
+local domain, template = os.getenv("LAWS_DOMAIN"), os.getenv("LAWS_TEMPLATE")
+if not domain then
+  domain = check(cases:CreateDomain{ name = "demo-" .. os.time() }).domainId
+  template = check(cases:CreateTemplate{ domainId = domain, name = "support", status = "Active",
+                                         requiredFields = { { fieldId = "title" } } }).templateId
+end
+local pdomain = os.getenv("LAWS_PROFILE_DOMAIN")
+if not pdomain then
+  pdomain = "demo-people-" .. os.time()
+  check(profiles:CreateDomain{ DomainName = pdomain, DefaultExpirationDays = 365 })
+end
+if os.getenv("AWS_ENDPOINT_URL") then print("endpoint " .. os.getenv("AWS_ENDPOINT_URL")) end
 
 for round = 1, 3 do
   print(("-- round %d"):format(round))
@@ -54,4 +69,5 @@ for round = 1, 3 do
   print(("case read back   title %q, customer profile %s"):format(shown.title or "?",
     (shown.customer_id or "?"):match("profiles/(.*)$") or "?"))
 end
-story.close()
+cases:close()
+profiles:close()

@@ -1,9 +1,8 @@
 --- Signs and presigns a sample Amazon Connect Cases SearchCases request and prints what
 -- SigV4 computed: canonical request, string to sign, signed headers, presigned URL.
--- Run from the repo root:  lua5.4 examples/sign.lua   (after `make`)
+--   lua5.4 examples/sign.lua     (laws installed; from a checkout after `make`:
+--   LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;" lua5.4 examples/sign.lua)
 -- The credentials are AWS's documented example keys, not real ones.
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
 local laws = require "laws"
 
 local domain = "1b2c3d4e-aaaa-bbbb-cccc-123456789012"

@@ -2,9 +2,11 @@
 # The local Connect Cases / Customer Profiles stand-in, with one command.
 #
 #   sh scripts/standin.sh [standin.py options]          run in the foreground (Ctrl-C stops it)
-#   sh scripts/standin.sh run CMD [ARGS...]             start it, run CMD with AWS_ENDPOINT_URL,
-#                                                       AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-#                                                       AWS_REGION and LAWS_STANDIN_URL set, stop it
+#   sh scripts/standin.sh run [OPTIONS --] CMD [ARGS...]
+#                                                       start it (with standin.py OPTIONS), run CMD
+#                                                       with AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+#                                                       AWS_SECRET_ACCESS_KEY, AWS_REGION and
+#                                                       LAWS_STANDIN_URL set, stop it
 #   sh scripts/standin.sh load [--seconds 3 --conns 8]  start it, measure its own capacity
 #                                                       (signed GetCase requests/s), stop it
 # standin.py options: --port N (default: a free port), --key AKID:SECRET[:TOKEN], --lag S,
@@ -19,10 +21,17 @@ fi
 case "${1:-}" in
   run|load)
     mode=$1; shift
+    opts=""
+    case "${1:-}" in
+      -*)   # standin.py options (single words) up to "--"
+        while [ $# -gt 0 ] && [ "$1" != -- ]; do opts="$opts $1"; shift; done
+        [ $# -gt 0 ] && shift ;;
+    esac
     ready=$(mktemp)
     rm -f "$ready"
     if [ "$mode" = run ]; then
-      LAWS_PARENT_PID=$$ LAWS_READY_FILE=$ready python3 spec/support/standin.py >"$ready.log" 2>&1 &
+      # shellcheck disable=SC2086 # opts: one word per option
+      LAWS_PARENT_PID=$$ LAWS_READY_FILE=$ready python3 spec/support/standin.py $opts >"$ready.log" 2>&1 &
     else
       LAWS_PARENT_PID=$$ LAWS_READY_FILE=$ready python3 spec/support/standin.py --lag 0 >"$ready.log" 2>&1 &
     fi

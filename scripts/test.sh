@@ -31,7 +31,11 @@ run_tap() { # name, command...
   echo "== $name"
   "$@" > "$log" 2>&1
   rc=$?
-  grep -E '^(not ok|# failed|#   )' "$log" | head -200
+  # each failure with the "#" lines that follow it (busted's "Failure message", the C asserts' detail)
+  awk '/^not ok/ { why = 1; n = 0; print; next }
+       /^ok / { why = 0 }
+       why && /^#/ && n < 40 { print; n++; next }
+       !/^#/ { why = 0 }' "$log" | head -400
   if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
     # crashed or exited non-zero without a failing test: count it as one failure and show the tail
     echo "not ok - $name exited with status $rc" >> "$log"

@@ -1,7 +1,7 @@
--- Issue 7, "works with everything before it": the adaptive mode's rate limiter is one object
+-- laws.async with the rest of laws: the adaptive mode's rate limiter is one object
 -- per client, shared by every laws.async task that calls through the client, and the waits it
 -- asks for are timers (tasks wait side by side), against the stand-in throttling for real.
-local servers = require "support.servers"
+local servers = require "spec.support.servers"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 local laws = require "laws"

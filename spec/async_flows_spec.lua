@@ -1,11 +1,10 @@
 -- A thousand concurrent create-and-wait flows against the Connect Cases stand-in, from one
 -- thread: client calls and waiter sleeps yield inside laws.async tasks, unchanged code.
-local proc = require "support.proc"
+local proc = require "spec.support.proc"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 local json = require "cjson"
-package.path = "bench/?.lua;" .. package.path
-local flows = require "async_flows"
+local flows = require "bench.async_flows"
 
 local srv, endpoint
 

@@ -1,7 +1,7 @@
 -- laws.async transfers: runtime.request inside tasks goes through the libcurl multi driver.
 -- Against a local threaded HTTP/1.1 server (spec/support/async_httpd.py) that answers after
 -- a requested delay and counts how many requests it served at once.
-local proc = require "support.proc"
+local proc = require "spec.support.proc"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 

@@ -1,13 +1,13 @@
 -- laws.async driven by someone else's loop: libuv (luv) watching async.fds() and timing
 -- async.timeout(), calling step(0) on events (examples/async_luv.lua), and a game loop that
 -- calls step(budget) once per frame (examples/async_game_loop.lua).
-local proc = require "support.proc"
+local proc = require "spec.support.proc"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 
 local uv_ok, uv = pcall(require, "luv")
-local glue = dofile("examples/async_luv.lua")
-local game = dofile("examples/async_game_loop.lua")
+local glue = require "examples.async_luv"
+local game = require "examples.async_game_loop"
 
 local srv, base
 

@@ -1,6 +1,6 @@
 -- What tasks share: one credential refresh for all of them (single flight over runtime.wait /
 -- runtime.wake), and one client's retry quota, with retry delays as timers.
-local servers = require "support.servers"
+local servers = require "spec.support.servers"
 local async = require "laws.async"
 local runtime = require "laws.runtime"
 local credentials = require "laws.credentials"

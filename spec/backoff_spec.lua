@@ -1,6 +1,6 @@
 local laws = require "laws"
 local backoff = require "laws.retry.backoff"
-local fake_clock = require "support.fake_clock"
+local fake_clock = require "spec.support.fake_clock"
 
 describe("laws.backoff", function()
   local clock

@@ -8,7 +8,6 @@ local srv, base, key
 local TABLE = "laws-spec-" .. require("laws.core").uuid4()
 
 setup(function()
-  assert(pcall(require, "laws.sigv4"), "these specs need laws.sigv4 (the signer area) merged")
   srv = servers.moto()  -- moto with IAM auth enforced; fails with a how-to when moto is missing
   key = srv.credentials
   base = srv.url

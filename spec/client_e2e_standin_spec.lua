@@ -17,7 +17,6 @@ local function control(method, path, body)
 end
 
 setup(function()
-  assert(pcall(require, "laws.sigv4"), "these specs need laws.sigv4 (the signer area) merged")
   srv = servers.standin{ key = KEY.access_key_id .. ":" .. KEY.secret_access_key }
   base = srv.url
   local opts = { region = "us-east-1", endpoint = base, credentials = KEY, retry = { seed = 7 } }

@@ -213,7 +213,7 @@ describe("query protocol", function()
   end)
 end)
 
-describe("shape-directed JSON decode (in place since perf)", function()
+describe("shape-directed JSON decode (in place)", function()
   local model = require "laws.model"
   local common = require "laws.protocol.common"
   local m = model.build({
@@ -250,7 +250,7 @@ describe("shape-directed JSON decode (in place since perf)", function()
   end)
 end)
 
-describe("shape-directed JSON encode and validation (per-shape plans and encoders since perf)", function()
+describe("shape-directed JSON encode and validation (per-shape plans and encoders)", function()
   local model = require "laws.model"
   local common = require "laws.protocol.common"
   local m = model.build({

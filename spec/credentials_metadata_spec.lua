@@ -113,8 +113,7 @@ describe("metadata endpoints", function()
     end)
 
     it("shares one fetch between laws.async tasks (single flight over a real yielding transport)", function()
-      local ok, async = pcall(require, "laws.async")
-      assert(ok, "laws.async (the async area) is needed for this spec")
+      local async = require "laws.async"
       control{ delay = 0.2 }               -- every answer takes 0.2 s: the tasks overlap
       local p = credentials.imds()
       local t0 = runtime.now()

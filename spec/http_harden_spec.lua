@@ -1,4 +1,4 @@
--- Regressions found by hardening, against spec/support/httpd.py:
+-- Transport failures that must not come back, against spec/support/httpd.py:
 --  * transfer sockets leaked into child processes (blocking path): a child started with io.popen
 --    kept the connection open after session:close();
 --  * libcurl's silent re-send of a request whose reused keep-alive connection died before any

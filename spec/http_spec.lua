@@ -130,7 +130,7 @@ describe("laws.http.request", function()
     assert.are.equal("PUT", e.method)
   end)
 
-  it("adds no header of its own to GET and DELETE without a body (regression: perf skips the switches)", function()
+  it("adds no header of its own to GET and DELETE without a body (the fast path skips the switches)", function()
     for _, m in ipairs{ "GET", "DELETE" } do
       local e = echo{ method = m }
       assert.are.same({ "host" }, (wire(e)))

@@ -12,7 +12,6 @@ local scale = tonumber(os.getenv("LAWS_TIME_SCALE") or "") or 1
 describe("laws.retry inside laws.async tasks", function()
   local srv, cases, domain, template
   setup(function()
-    assert(pcall(require, "laws.sigv4"), "needs the signer and client areas merged")
     srv = servers.standin{}
     srv.reset()
     cases = laws.client("connectcases", { region = "us-east-1", endpoint = srv.url, credentials = srv.credentials,

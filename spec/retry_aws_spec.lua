@@ -1,6 +1,6 @@
 local rs = require "laws.retry.aws"
 local errors = require "laws.errors"
-local fake_clock = require "support.fake_clock"
+local fake_clock = require "spec.support.fake_clock"
 
 local function E(t) return errors.new(t) end
 local function throttle() return E{ code = "ThrottlingException", status = 400 } end

@@ -18,7 +18,6 @@ local function new_case(c, title)
 end
 
 setup(function()
-  assert(pcall(require, "laws.sigv4"), "these specs need the signer and client areas merged")
   srv = servers.standin{}
   cases = fresh_client{ seed = 7, base = 0.005 }
   profiles = laws.client("customer-profiles", { region = "us-east-1", endpoint = srv.url, credentials = srv.credentials })

@@ -1,7 +1,7 @@
 local laws = require "laws"
 local errors = require "laws.errors"
 local runtime = require "laws.runtime"
-local fake_clock = require "support.fake_clock"
+local fake_clock = require "spec.support.fake_clock"
 
 local function failing_then(n, value, code)
   local calls = 0

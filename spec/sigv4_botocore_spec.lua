@@ -2,7 +2,7 @@
 -- signs the same requests; canonical request, string to sign and signature must match.
 local sigv4 = require "laws.sigv4"
 local cjson = require "cjson"
-local suite = require "support.sigv4_suite"
+local suite = require "spec.support.sigv4_suite"
 
 local function botocore(cases)
   local input = os.tmpname()

@@ -4,7 +4,7 @@
 local sigv4 = require "laws.sigv4"
 local core = require "laws.core"
 local cjson = require "cjson"
-local suite = require "support.sigv4_suite"
+local suite = require "spec.support.sigv4_suite"
 
 local ROOT = suite.root
 local SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -10,43 +10,50 @@ local function run_selftest(args)
   local f = assert(io.popen(cmd .. " 2>&1", "r"))
   local out = f:read("*a")
   f:close()
-  local tests, current = {}, nil
+  local tests, current, plan = {}, nil, nil
   for line in out:gmatch("[^\n]+") do
     local ok, name = line:match("^(n?o?t? ?ok) %d+ %- (.*)$")
     if ok then
       current = { name = name, ok = (ok == "ok"), detail = {} }
       tests[#tests + 1] = current
     elseif current and line:match("^#") then
-      current.detail[#current.detail + 1] = line
+      current.detail[#current.detail + 1] = line:gsub("^# ?", "")
+    elseif line:match("^1%.%.%d+$") then
+      plan = tonumber(line:match("%d+$"))
     end
   end
-  return tests, out
+  return tests, out, plan
 end
 
-local function as_its(tests, out, what)
-  if #tests == 0 then
-    it(what .. " selftest produced TAP lines", function()
-      error("no TAP output from standin_selftest.py:\n" .. out)
-    end)
-  end
+local function tail(text, n)
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  return table.concat(lines, "\n", math.max(1, #lines - n + 1))
+end
+
+local function as_its(what, tests, out, plan)
   for _, t in ipairs(tests) do
     it(t.name, function()
-      assert(t.ok, table.concat(t.detail, "\n"))
+      -- the selftest's own explanation ("AssertionError: ..." and the traceback) is the message
+      assert(t.ok, "standin_selftest.py says:\n" .. table.concat(t.detail, "\n"))
     end)
   end
+  -- a selftest that died part-way (or never started) must not pass for the checks it skipped
+  it(what .. " selftest ran every check it announced", function()
+    assert(plan and #tests == plan, ("standin_selftest.py announced %s checks and reported %d; its last lines:\n%s")
+      :format(tostring(plan), #tests, tail(out, 20)))
+  end)
 end
 
 describe("stand-in checked by boto3", function()
   local srv = servers.standin{}
-  local tests, out = run_selftest{ "--url", srv.url }
-  as_its(tests, out, "stand-in")
+  as_its("stand-in", run_selftest{ "--url", srv.url })
   srv.stop()
 end)
 
 describe("moto with authentication enforced, checked by boto3", function()
   local m = servers.moto()
-  local tests, out = run_selftest{ "--moto-url", m.url, "--moto-key", m.access_key_id .. ":" .. m.secret_access_key }
-  as_its(tests, out, "moto")
+  as_its("moto", run_selftest{ "--moto-url", m.url, "--moto-key", m.access_key_id .. ":" .. m.secret_access_key })
   m.stop()
 end)
 

@@ -3,7 +3,7 @@ local waiter = require "laws.retry.waiter"
 local path = require "laws.retry.path"
 local errors = require "laws.errors"
 local conditions = require "laws.retry.conditions"
-local fake_clock = require "support.fake_clock"
+local fake_clock = require "spec.support.fake_clock"
 
 -- a client whose answers come from a script; records the calls
 local function scripted(answers)

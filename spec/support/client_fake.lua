@@ -1,20 +1,6 @@
 --- Helpers for client specs that need no server: a scripted laws.runtime (request,
 -- sleep, time) that records what the client sent, and a recorder around laws.sigv4.sign.
--- Until the signer area is merged, a placeholder signer is preloaded (it only adds an
--- Authorization header); the e2e specs use the real one and fail loudly without it.
 local M = {}
-
-if not pcall(require, "laws.sigv4") then
-  package.loaded["laws.sigv4"] = nil
-  package.preload["laws.sigv4"] = function()
-    return { placeholder = true, sign = function(r, _, _)
-      local h = {}
-      for k, v in pairs(r.headers) do h[k] = v end
-      h.Authorization = "AWS4-HMAC-SHA256 placeholder"
-      return { method = r.method, url = r.url, headers = h, body = r.body }
-    end }
-  end
-end
 
 M.creds = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }
 

@@ -155,7 +155,7 @@ class App:
                 service, model, op = other.signing_name, other, None
         entry = {"t": time.time(), "method": method, "path": path, "service": service,
                  "invocation_id": (headers.get("amz-sdk-invocation-id") or [None])[0],
-                 "sdk_request": (headers.get("amz-sdk-request") or [None])[0]}
+                 "sdk_request": (headers.get("amz-sdk-request") or [None])[0], "client_port": conn.client_port}
         self.stats.record(entry)
         try:
             entry["access_key_id"] = akid = self.verifier.verify(method, target, headers, body, service, self.now())
@@ -204,7 +204,7 @@ class App:
             return self._finish(entry, *self.error(ApiError(rule.status, rule.code, rule.message,
                                                             headers=rule.headers()), model))
         if rule is not None and rule.kind == "close_after":
-            conn.write_and_close(out)   # no "Connection: close": the client finds out on reuse
+            conn.answer_then_drop(out)   # no "Connection: close": the client finds out on reuse
             self.stats.statuses[status] += 1
             return None
         if rule is not None and rule.kind == "truncated":
@@ -329,10 +329,13 @@ class Conn(asyncio.Protocol):
         self.busy = False
         self.closed = False
         self.transport = None
+        self.client_port = None
         self._continued = False
 
     def connection_made(self, transport):
         self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.client_port = peer[1] if peer else None   # tells the client's connections apart
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -358,6 +361,20 @@ class Conn(asyncio.Protocol):
 
     def write_and_close(self, data):
         self.transport.write(data)
+        self.closed = True
+        self.transport.close()
+
+    def answer_then_drop(self, data):
+        """Answer, then close, with the FIN in the answer's last TCP segment: TCP_CORK holds the
+        tail of the answer until shutdown(SHUT_WR) tacks the FIN on it. A client that has read the
+        whole answer therefore already sees the connection closed, as it would a keep-alive
+        connection the server dropped while it sat idle. With a separate close, a fast client could
+        send its next request on the connection first, and that request would be cut off (the
+        reset_after fault, not this one)."""
+        sock = self.transport.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        self.transport.write(data)
+        self.transport.write_eof()   # shutdown(SHUT_WR) now, or once asyncio's buffer is flushed
         self.closed = True
         self.transport.close()
 

@@ -15,7 +15,8 @@ Kinds:
   truncated     run the handler, send the headers and half the body, then close
   malformed     answer `status` (default 200) with a non-JSON body without running the handler
   close_after   answer normally, then close the connection (without "Connection: close"), like a
-                server dropping an idle keep-alive connection
+                server dropping an idle keep-alive connection; the FIN travels with the answer's
+                last bytes, so a client that has read the answer already sees the connection closed
 """
 import random
 import re

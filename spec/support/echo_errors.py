@@ -1,8 +1,8 @@
-"""A hostile service for spec/qa_secrets_spec.lua: every answer is an error that echoes the
+"""A hostile service for spec/errors_redaction_spec.lua: every answer is an error that echoes the
 request back (all headers and the body) in the message, the body, a header and the request id,
 the way a careless proxy or a debug endpoint would.
 
-    python3 spec/support/qa_echo_errors.py        (announces "<port>")
+    python3 spec/support/echo_errors.py        (announces "<port>")
 Path /throttle answers 400 ThrottlingException (retryable), anything else 400 ValidationException.
 """
 import http.server

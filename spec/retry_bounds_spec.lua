@@ -1,12 +1,13 @@
--- QA: hostile policies and odd numbers for laws.retry, laws.backoff and the client retry
--- strategy. Each case broke before its fix (a hang, an internal error, a wrong message).
+-- Hostile policies and odd numbers for laws.retry, laws.backoff and the client retry strategy:
+-- each is refused with a message naming it, or falls back to the default, never a hang, an
+-- infinite sleep or an internal error.
 local retry = require "laws.retry"
 local backoff = require "laws.retry.backoff"
 local runtime = require "laws.runtime"
 local retry_strategy = require "laws.retry.aws"
 local fakeenv = require "spec.support.fakeenv"
 
-describe("qa: laws.retry with a hostile policy", function()
+describe("laws.retry with a hostile policy", function()
   local slept, prev
   before_each(function()
     slept = {}
@@ -41,7 +42,7 @@ describe("qa: laws.retry with a hostile policy", function()
   end)
 end)
 
-describe("qa: laws.backoff odd numbers", function()
+describe("laws.backoff given odd numbers", function()
   it("names the 'seed' option when it is integral but no C integer", function()
     local ok, e = pcall(backoff.exponential, { seed = 2 ^ 70 })
     assert.is_false(ok)
@@ -80,7 +81,7 @@ describe("qa: laws.backoff odd numbers", function()
   end)
 end)
 
-describe("qa: client retry settings out of range", function()
+describe("client retry settings out of range", function()
   after_each(function() fakeenv.restore() end)
 
   it("raises naming max_attempts for an integral value too big to print", function()

@@ -1,9 +1,9 @@
--- QA: laws.client constructor options of the wrong type or range raise at construction,
--- naming the option (before: "attempt to index a number value" from inside laws.endpoints,
--- or a raise from laws.http on every later call).
+-- laws.client, laws.config and laws.credentials called the wrong way: options of the wrong
+-- type or range raise at construction naming the option (not an "attempt to index" from deep
+-- inside, nor a raise on every later call), and methods called without self say how to call them.
 local laws = require "laws"
 
-local creds = { access_key_id = "AKIDQA", secret_access_key = "qa-secret-not-real" }
+local creds = { access_key_id = "AKIDSPEC", secret_access_key = "spec-secret-not-real" }
 
 local function raises(pattern, opts)
   opts.credentials = opts.credentials or creds
@@ -13,7 +13,7 @@ local function raises(pattern, opts)
   assert.is_nil(tostring(e):find("attempt to", 1, true))
 end
 
-describe("qa: laws.client options", function()
+describe("laws.client options of the wrong type or range", function()
   it("names a region that is no string", function()
     raises("laws.client: region must be a string, got number", { region = 5 })
     raises("laws.client: region must be a string, got table", { region = {} })
@@ -42,7 +42,7 @@ describe("qa: laws.client options", function()
   end)
 end)
 
-describe("qa: methods called the wrong way", function()
+describe("client and credentials methods called the wrong way", function()
   it("c:wait with params that are no table names them (not 'for iterator')", function()
     local c = laws.client("connectcases", { region = "us-east-1", endpoint = "http://127.0.0.1:1",
                                            credentials = creds })
@@ -64,7 +64,7 @@ describe("qa: methods called the wrong way", function()
   end)
 end)
 
-describe("qa: laws.config and laws.credentials option tables", function()
+describe("laws.config and laws.credentials option tables", function()
   local config = require "laws.config"
   local credentials = require "laws.credentials"
   local cases = {
