@@ -46,11 +46,9 @@ function M.number(n)
 end
 
 --- A string as JSON text. Most strings need no escaping: those only get quotes (the check is
--- the C core's when loaded: a Lua pattern costs ~100 instructions a byte).
+-- the C core's: a Lua pattern costs ~100 instructions a byte, bench/25-client.sh).
 local cjson_encode = cjson.encode
-local core_ok, core = pcall(require, "laws.native")
-local json_plain = core_ok and core.json_plain
-local plain = json_plain or function(s) return not s:find('[%z\1-\31"\\]') end
+local plain = require("laws.native").json_plain
 --- True when the string `s` is valid JSON string text as it is (needs only quotes).
 M.plain = plain
 

@@ -17,14 +17,9 @@ function M.toint(v)
   return math.tointeger and math.tointeger(v) or v
 end
 
---- RFC 3986 percent-encoding (everything but unreserved); keep_slash for greedy labels.
-local PCT = {}  -- byte -> "%XX", a gsub replacement table (no closure or format per call)
-for i = 0, 255 do PCT[string.char(i)] = string.format("%%%02X", i) end
-local core_ok, core = pcall(require, "laws.native")
---- pct for a value known to be a string (the C core's when loaded).
-local uri_encode = core_ok and core.uri_encode or function(s, keep_slash)
-  return (s:gsub(keep_slash and "[^%w%-%._~/]" or "[^%w%-%._~]", PCT))
-end
+--- RFC 3986 percent-encoding (everything but unreserved), in C: a Lua pattern costs ~100
+-- instructions a byte (bench/25-client.sh); keep_slash for greedy labels. For a string value.
+local uri_encode = require("laws.native").uri_encode
 M.uri_encode = uri_encode
 function M.pct(s, keep_slash) return uri_encode(tostring(s), keep_slash) end
 
