@@ -355,7 +355,7 @@ function Client:call(opname, params, call_opts)
   return retry_loop(call_step, rcall)
 end
 
---- Wait with a waiter laws defines (laws.waiter, retry area): e.g. "CaseVisible".
+--- Wait with a waiter laws defines (laws.waiter): e.g. "CaseVisible".
 local waiter  -- laws.waiter, loaded on the first wait
 function Client:wait(name, params, opts)
   waiter = waiter or require "laws.retry.waiter"
