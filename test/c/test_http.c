@@ -191,7 +191,7 @@ static void test_announced(void) {
     r = laws_http_header_line(&x, big, strlen(big));
     TAP_OK((r == 0) == (cases[i][1][0] == '1') && x.too_large == (r == 0), "%.*s: %s", (int)strlen(cases[i][0]) - 2,
            cases[i][0], r == 0 ? "refused" : "kept");
-    laws_http_buf_free(&x.head);
+    laws_buf_free(&x.head);
   }
   {
     laws_http_xfer x;
@@ -203,7 +203,7 @@ static void test_announced(void) {
     TAP_OK(laws_http_header_line(&x, big, strlen(big)) != 0, "HEAD: an announced size is no body");
     x.head_only = 0;
     TAP_OK(laws_http_header_line(&x, ok, strlen(ok)) != 0, "exactly max_body announced: kept");
-    laws_http_buf_free(&x.head);
+    laws_buf_free(&x.head);
   }
 }
 
