@@ -27,7 +27,7 @@ function M.script(responses, opts)
   local sigv4 = require "laws.sigv4"
   local rec = { sent = {}, sleeps = {}, signs = {}, opts = {} }
   local i = 0
-  local prev = runtime.install{
+  local fields = {
     request = function(req, o)
       rec.sent[#rec.sent + 1] = req
       rec.opts[#rec.opts + 1] = o
@@ -39,9 +39,10 @@ function M.script(responses, opts)
       copy.headers = copy.headers or {}
       return copy
     end,
-    sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s end,
-    time = opts and opts.time or false,
+    sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s; return true end,
+    time = opts and opts.time,
   }
+  local prev = runtime.use(runtime.override(fields))
   -- hermetic endpoints: a developer's AWS_ENDPOINT_URL* / AWS_USE_* must not change expected URLs
   local endpoints = require "laws.endpoints"
   local getenv = endpoints.getenv
@@ -55,7 +56,7 @@ function M.script(responses, opts)
     return orig(r, c, o)
   end
   function rec.restore()
-    runtime.install(prev)
+    runtime.use(prev)
     sigv4.sign = orig
     endpoints.getenv = getenv
   end
