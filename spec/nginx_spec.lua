@@ -238,6 +238,21 @@ describe("nginx with one worker", function()
     assert.is_true(r.sleeps >= 4, "ngx.sleep calls: " .. r.sleeps)
   end)
 
+  it("waits out sub-millisecond retry delays without ngx.sleep(0)'s warning in the error log", function()
+    local warning = "ngx.sleep(0) called without delayed events patch"
+    local function warnings()
+      local n = 0
+      for _ in ngx_h.error_log():gmatch((warning:gsub("%p", "%%%0"))) do n = n + 1 end
+      return n
+    end
+    local before = warnings()
+    local r = get_json(ngx_h.port, "/t/subms?n=5&delay=0.0004")
+    assert.are.equal("done", r.result, r.error)
+    assert.are.equal(5, r.sleeps, "each retry waited with ngx.sleep")
+    local new = warnings() - before
+    assert.are.equal(0, new, ("%d '%s' warnings in error.log%s"):format(new, warning, log_tail()))
+  end)
+
   it("runs the consistency flow of examples/nginx against the stand-in", function()
     standin.control("/lag", { fixed = 0.3 })
     local body, status = get(ngx_h.port, "/cases", "-X POST -d '{\"title\":\"one\"}'")

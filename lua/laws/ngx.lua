@@ -48,6 +48,9 @@ function M.configure(opts)
   transport_opts = opts or {}
 end
 
+-- Delays below ngx.sleep's 1 ms resolution round up to it: ngx.sleep(0) and ngx.sleep(< 1 ms)
+-- warn "ngx.sleep(0) called without delayed events patch, this will hurt performance" on
+-- every call in a stock OpenResty, and a full-jitter retry policy draws such delays.
 local MIN_SLEEP = 0.001
 
 --- The OpenResty backend for laws.runtime; `blocking` is the backend it hands calls to in
@@ -78,7 +81,7 @@ function M.backend(blocking)
     if s <= 0 or s ~= s then return true end
     local p = phase()
     if M.yieldable[p] then
-      ngx.sleep(s)
+      ngx.sleep(s < MIN_SLEEP and MIN_SLEEP or s)
       return true
     end
     if M.blocking_ok[p] then return blocking.sleep(s) end
