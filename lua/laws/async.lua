@@ -161,13 +161,15 @@ local function resume(t, n, a1, a2)
 end
 
 -- Resume the tasks that were ready when called; tasks made ready meanwhile wait a turn,
--- so a task that keeps yielding cannot starve timers and transfers. With `until_t`, stop
--- once that time has passed (after one task at least): step(budget) keeps a game frame's
--- pace even when a thousand tasks wake at once; the rest run on the next step.
-local function run_ready(until_t)
+-- so a task that keeps yielding cannot starve timers and transfers. With `until_t`, resume
+-- none once that time has passed (but at least `least` tasks): step(budget) keeps a game
+-- frame's pace even when a thousand tasks wake at once, overrunning it by one task's slice
+-- at most; the rest run on the next step.
+local function run_ready(until_t, least)
   local last = rtail
   local n = 0
   while rhead <= last do
+    if until_t and n >= least and now() >= until_t then break end
     local k = 4 * rhead
     local t, na, a1, a2 = ready[k - 3], ready[k - 2], ready[k - 1], ready[k]
     ready[k - 3], ready[k - 1], ready[k] = nil, nil, nil
@@ -175,7 +177,6 @@ local function run_ready(until_t)
     if t.status == "ready" then
       resume(t, na, a1, a2)
       n = n + 1
-      if until_t and n % 8 == 0 and now() >= until_t then break end
     end
   end
   -- Move what is left to the front: the slots stay 1..n (the table's array part, not a
@@ -284,30 +285,31 @@ function Task:__tostring() return "laws.async.task (" .. self.status .. ")" end
 
 local function io_pending() return io:pending() > 0 end
 
---- One scheduler turn: resume ready tasks, fire due timers, poll transfers. Waits for
--- transfer events at most `max_wait` seconds (default 0) and less when a timer is due
--- sooner or a task is ready; stops resuming tasks once max_wait has passed (tasks run
--- until they yield, so a turn can exceed it by one batch of 8 task slices). Returns the
--- number of tasks not yet done.
+--- One scheduler turn: take the transfer events already there, fire due timers, resume
+-- ready tasks; then, with nothing ready, wait for transfer events at most what is left of
+-- `max_wait` seconds (less when a timer is due sooner) and resume the tasks they wake. No
+-- task starts once max_wait has passed (one does in any case), so a turn overruns it by
+-- one task's slice, or by one poll of the transfers in flight (their in-flight limit bounds
+-- that). Returns the number of tasks not yet done.
 local function run_turn(max_wait)
   -- drive() passes huge: no time budget, so no clock read for one
   local t0 = max_wait < huge and now() or nil
   local until_t = t0 and t0 + max_wait
+  if io_pending() then io:poll(0) end
   fire_timers()
-  run_ready(until_t)
-  local wait = 0
-  if rhead > rtail then
-    wait = t0 and max(0, t0 + max_wait - now()) or huge
-    local nt = timers:peek()
-    if nt then wait = min(wait, max(0, nt - now())) end
-  end
-  local pending = io_pending()
-  if wait == huge and not pending then
+  run_ready(until_t, 1)
+  if rhead <= rtail then return live end  -- more ready: next turn (transfers polled first)
+  local wait = t0 and max(0, until_t - now()) or huge
+  local nt = timers:peek()
+  if nt then wait = min(wait, max(0, nt - now())) end
+  if wait == huge and not io_pending() then
     return live  -- nothing can ever happen: the caller (drive) reports the deadlock
   end
-  if wait > 0 or pending then io:poll(wait) end
-  fire_timers()
-  run_ready(until_t)
+  if wait > 0 then
+    io:poll(wait)
+    fire_timers()
+    run_ready(until_t, 0)
+  end
   return live
 end
 

@@ -6,7 +6,7 @@
 local core = require "laws.core"
 
 local M = {}
-M.default_limit = 256   -- per key, when neither set_limit nor opts.max_in_flight says otherwise
+M.default_limit = 32   -- per key, when neither set_limit nor opts.max_in_flight says otherwise
 
 local limits = setmetatable({}, { __mode = "k" })
 local DEFAULT_KEY = {}
