@@ -24,7 +24,7 @@ local ready, rhead, rtail = {}, 1, 0
 local running           -- the task being resumed (nil between tasks)
 local live = 0          -- tasks not done
 local co_running, co_resume, co_yield = coroutine.running, coroutine.resume, coroutine.yield
-local io                -- the transport (libcurl multi driver), made once the scheduler is
+local io                -- the transport (libcurl multi driver), made when this module loads
 
 local Task = {}
 Task.__index = Task
