@@ -120,10 +120,10 @@ function M.run_client(n)
   local c = M.client("http://127.0.0.1:1")
   local created = '{"caseId":"c-1","caseArn":"arn:aws:cases:us-east-1:1:domain/d/case/c-1"}'
   local got = '{"fields":[{"id":"status","value":{"stringValue":"open"}}],"templateId":"t","tags":{}}'
-  runtime.install{ request = function(req)
+  runtime.use(runtime.override{ request = function(req)
     return { status = 200, headers = { ["content-type"] = "application/json" },
              body = req.url:find("/cases/c%-1$") and got or created }
-  end }
+  end })
   local c0 = os.clock()
   for i = 1, n do
     assert(c:CreateCase{ domainId = "d", templateId = "t", fields = { { id = "f", value = { stringValue = "case " .. i } } } })

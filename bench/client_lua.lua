@@ -41,9 +41,10 @@ end)
 local canned = { status = 200, headers = { ["content-type"] = "application/x-amz-json-1.0" },
   body = '{"Item":{"pk":{"S":"case#1"},"sk":{"N":"1"},"title":{"S":"Printer on fire"},"tags":{"M":{}},'
     .. '"notes":{"L":[]},"open":{"BOOL":true},"n":{"N":"42"}}}' }
-local prev = runtime.install{ request = function() return { status = canned.status, headers = canned.headers, body = canned.body } end }
+local prev = runtime.use(runtime.override{
+  request = function() return { status = canned.status, headers = canned.headers, body = canned.body } end })
 timed("local", function()
   local r = assert(c:GetItem(params))
   assert(r.Item.n.N == "42")
 end)
-runtime.install(prev)
+runtime.use(prev)

@@ -16,14 +16,14 @@ end
 
 local c = flows.client(endpoint)
 local captured
-local prev = runtime.install{ request = function(req)
+local prev = runtime.use(runtime.override{ request = function(req)
   captured = req
   -- a 404 answer ends the call at once (ResourceNotFoundException is not retried)
   return { status = 404, headers = { ["content-type"] = "application/json" },
            body = '{"__type":"ResourceNotFoundException","message":"captured"}' }
-end }
+end })
 c:GetCase{ domainId = domain, caseId = case, fields = { { id = "status" } } }
-runtime.install(prev)
+runtime.use(prev)
 if not captured then
   io.stderr:write("floor_request.lua: GetCase sent no request\n")
   os.exit(1)

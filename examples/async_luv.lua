@@ -6,18 +6,23 @@
 --   lua5.4 examples/async_luv.lua                -- against AWS
 --   sh scripts/standin.sh run --lag 0.3 -- lua5.4 examples/async_luv.lua   -- local stand-in
 --
--- attach(uv, async) is also used by spec/async_loop_spec.lua.
+-- attach(uv, async, on_empty) is also used by spec/async_loop_spec.lua.
 local M = {}
 
 --- Drive laws.async from uv's loop. Returns { sync = fn, close = fn }; call sync() after
 -- spawning tasks from outside a uv callback, so the loop learns about new sockets or timers.
-function M.attach(uv, async)
+-- `on_empty()` (optional) runs after a turn that leaves no task: stop or close there. (A uv
+-- check handle watching async.stats() is not enough: when the last task ends in a timer
+-- callback, the loop next blocks in its poll phase, with nothing left to wake it, before
+-- check handles run.)
+function M.attach(uv, async, on_empty)
   local polls = {}          -- fd -> { handle, id, events }
   local timer = uv.new_timer()
-  local sync
+  local sync, closed
 
   local function turn()
-    async.step(0)
+    if closed then return end  -- a callback queued in the same loop iteration as close()
+    if async.step(0) == 0 and on_empty then return on_empty() end
     sync()
   end
 
@@ -51,6 +56,8 @@ function M.attach(uv, async)
   end
 
   local function close()
+    if closed then return end
+    closed = true
     for fd, p in pairs(polls) do p.handle:stop(); p.handle:close(); polls[fd] = nil end
     timer:stop()
     timer:close()
@@ -90,11 +97,8 @@ local function main()
   local ticks = 0
   local tick = uv.new_timer()
   tick:start(100, 100, function() ticks = ticks + 1 end)
-  local glue = M.attach(uv, async)
-  local check = uv.new_check()
-  check:start(function()
-    if async.stats().tasks == 0 then tick:stop(); check:stop(); glue.close(); tick:close(); check:close() end
-  end)
+  local glue
+  glue = M.attach(uv, async, function() tick:stop(); tick:close(); glue.close() end)
   uv.run()
   print(("%d flows in %.2f s inside uv's loop; the app's 100 ms timer ticked %d times meanwhile")
     :format(done, (uv.hrtime() - t0) / 1e9, ticks))

@@ -48,11 +48,8 @@ describe("laws.async in an external loop", function()
     local real_step = async.step
     async.step = function(w) turns = turns + 1; return real_step(w) end
     local c0, t0 = os.clock(), runtime.now()
-    local g = glue.attach(uv, async)
-    local check = uv.new_check()
-    check:start(function()
-      if async.stats().tasks == 0 then check:stop(); check:close(); g.close() end
-    end)
+    local g
+    g = glue.attach(uv, async, function() g.close() end)
     uv.run()
     async.step = real_step
     local wall, cpu = runtime.now() - t0, os.clock() - c0

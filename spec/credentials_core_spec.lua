@@ -153,9 +153,13 @@ describe("laws.credentials", function()
   end)
 
   describe("single flight", function()
-    -- A tiny round-robin scheduler: runtime.sleep yields, so waiters poll without blocking.
+    -- A tiny round-robin scheduler: runtime.sleep and runtime.wait yield, so waiters poll
+    -- without blocking.
     local function run_all(fns)
-      local prev = runtime.install{ sleep = function() coroutine.yield() end }
+      local prev = runtime.use(runtime.override{
+        sleep = function() coroutine.yield(); return true end,
+        wait = function(ev) while not ev.done do coroutine.yield() end; return true end,
+      })
       local cos, results = {}, {}
       for i, f in ipairs(fns) do cos[i] = coroutine.create(f) end
       local live = #cos
@@ -172,7 +176,7 @@ describe("laws.credentials", function()
           end
         end
       end
-      runtime.install(prev)
+      runtime.use(prev)
       return results
     end
 
@@ -229,14 +233,14 @@ describe("laws.credentials", function()
       assert.equal("AKIDCORE2", c.access_key_id)
     end)
 
-    it("uses installed wait/wake hooks (the async / OpenResty glue)", function()
+    it("parks through the backend's wait/wake (as under laws.async or OpenResty)", function()
       local waited, woken = 0, 0
       local parked = {}
-      local prev = runtime.install{
+      local prev = runtime.use(runtime.override{
         wait = function(ev) waited = waited + 1; parked[#parked + 1] = coroutine.running()
                  while not ev.done do coroutine.yield() end; return true end,
         wake = function() woken = woken + 1 end,
-      }
+      })
       local fetches = 0
       local p = credentials.provider("hooked", function()
         fetches = fetches + 1
@@ -249,7 +253,7 @@ describe("laws.credentials", function()
       coroutine.resume(b)          -- b waits through the hook
       local _, ca = coroutine.resume(a)
       local _, cb = coroutine.resume(b)
-      runtime.install(prev)
+      runtime.use(prev)
       assert.equal(1, fetches)
       assert.equal(1, waited)
       assert.equal(1, woken)

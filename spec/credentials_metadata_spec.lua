@@ -286,13 +286,13 @@ describe("metadata endpoints", function()
     it("puts a relative URI on 169.254.170.2", function()
       env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = "/v2/credentials/abc"
       local seen
-      local prev = runtime.install{ request = function(req)
+      local prev = runtime.use(runtime.override{ request = function(req)
         seen = req.url
         return { status = 200, headers = {}, body = cjson.encode{ AccessKeyId = "AKIDREL",
           SecretAccessKey = "rel-secret-xxxxxxxx", Token = "rel-token-xxxxxxxx", Expiration = "2030-01-01T00:00:00Z" } }
-      end }
+      end })
       local c = credentials.container():get()
-      runtime.install(prev)
+      runtime.use(prev)
       assert.equal("http://169.254.170.2/v2/credentials/abc", seen)
       assert.equal("AKIDREL", c.access_key_id)
     end)

@@ -94,7 +94,8 @@ describe("laws.retry", function()
   it("runs inside a coroutine whose fn, success and policy yield, resumed to completion", function()
     clock.restore()
     local sleeps = {}
-    local prev = runtime.install{ sleep = function(s) sleeps[#sleeps + 1] = s; coroutine.yield("sleep", s); return true end }
+    local prev = runtime.use(runtime.override{
+      sleep = function(s) sleeps[#sleeps + 1] = s; coroutine.yield("sleep", s); return true end })
     local n = 0
     local co = coroutine.create(function()
       return laws.retry(function() n = n + 1; coroutine.yield("fn"); return n end, {
@@ -108,7 +109,7 @@ describe("laws.retry", function()
       assert.is_true(r[1], r[2])
       if coroutine.status(co) == "dead" then results = r else trace[#trace + 1] = r[2] end
     end
-    runtime.install(prev)
+    runtime.use(prev)
     assert.same({ "fn", "success", "policy", "sleep", "fn", "success", "policy", "sleep", "fn", "success" }, trace)
     assert.equal(3, results[2])
     assert.same({ 0.01, 0.02 }, sleeps)

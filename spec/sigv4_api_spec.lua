@@ -69,9 +69,9 @@ describe("laws.sigv4.sign", function()
   end)
 
   it("defaults the time to laws.runtime.time()", function()
-    local prev = runtime.install{ time = function() return T + 0.75 end }
+    local prev = runtime.use(runtime.override{ time = function() return T + 0.75 end })
     local ok, signed = pcall(sigv4.sign, req(), creds(), { service = "s", region = "r" })
-    runtime.install(prev)
+    runtime.use(prev)
     assert.is_true(ok, signed)
     assert.are.equal("20150830T123600Z", signed.headers["X-Amz-Date"])
   end)

@@ -1,11 +1,13 @@
 --- laws.async: many laws calls from one thread, as coroutines ("tasks").
--- Inside a task, laws.runtime's sleep becomes a timer and its request a transfer on the
--- libcurl multi driver; the task yields until either is done, so client calls, laws.retry
--- waits and waiter waits need no change. Outside a task both behave as before (blocking).
--- The loop that resumes tasks lives here, in Lua: C only reports finished transfers.
+-- While the scheduler runs tasks, laws.runtime's backend is this module's: inside a task a
+-- sleep becomes a timer and a request a transfer on the libcurl multi driver, and the task
+-- yields until either is done, so client calls, laws.retry waits and waiter waits need no
+-- change. Anywhere else (outside a task, or between scheduler turns) calls take the blocking
+-- backend. The loop that resumes tasks lives here, in Lua: C only reports finished transfers.
 local runtime = require "laws.runtime"
 local errors = require "laws.errors"
 local Heap = require "laws.async.heap"
+local transport = require "laws.async.transport"
 
 local M = {}
 local unpack = table.unpack or unpack
@@ -22,13 +24,31 @@ local ready, rhead, rtail = {}, 1, 0
 local running           -- the task being resumed (nil between tasks)
 local live = 0          -- tasks not done
 local co_running, co_resume, co_yield = coroutine.running, coroutine.resume, coroutine.yield
-local io                -- laws.async.transport, loaded on first transfer
+local io                -- the transport (libcurl multi driver), made when this module loads
 
 local Task = {}
 Task.__index = Task
 Task.__name = "laws.async.task"
 
-local function now() return runtime.now() end
+-- The backend this scheduler hands calls made outside its tasks to: the one in use when it
+-- took over (the blocking backend, unless a spec put a fake clock in place).
+local base = runtime.blocking
+local function now() return base.now() end
+
+local backend = {}   -- laws.runtime's backend while the scheduler runs (filled in below)
+M.backend = backend
+
+-- The scheduler takes over laws.runtime while it resumes tasks (or unwinds a cancelled one)
+-- and gives it back after: outside a turn, nothing of this module is in the way.
+local function enter()
+  local outer, prev_base = runtime.use(backend), base
+  if outer ~= backend then base = outer end
+  return outer, prev_base
+end
+local function leave(outer, prev_base)
+  runtime.use(outer)
+  base = prev_base
+end
 
 -- The running task, unless the caller is a coroutine of its own inside that task (that one
 -- blocks as outside any task: yielding it would hand BLOCK to the task's code).
@@ -51,7 +71,10 @@ local default_group = new_group()
 
 --- Suspend the running task `t` until wake(t, token, ...) with the token returned here
 -- (t.token after the call). `on_cancel` undoes whatever would wake it (timer, transfer).
+-- A cancelled task resumes with nil, err (see Task:cancel).
 local function block(t, on_cancel)
+  -- cancelled, its code unwinding: it waits no more, Task:cancel drops it
+  if t.status == "done" then return co_yield(BLOCK) end
   t.token = t.token + 1
   t.status = "waiting"
   t.on_cancel = on_cancel or false
@@ -99,7 +122,7 @@ end
 local function task_error(t, e)
   if errors.is(e) then return e end  -- a task may end itself with a laws error (self-cancel)
   -- .cause keeps what was raised (an error table stays a table the caller can inspect)
-  return errors.new{ code = "TASK_ERROR", message = debug.traceback(t.co, tostring(e)),
+  return errors.new{ code = "TaskError", message = debug.traceback(t.co, tostring(e)),
                      cause = errors.redact(e) }
 end
 
@@ -126,6 +149,7 @@ end
 local function resume(t, n, a1, a2)
   local co = t.co
   t.status = "running"
+  t.started = true
   t.on_cancel = false  -- whatever it held while ready (a transfer slot) its own code owns now
   local prev = running
   running = t
@@ -137,13 +161,15 @@ local function resume(t, n, a1, a2)
 end
 
 -- Resume the tasks that were ready when called; tasks made ready meanwhile wait a turn,
--- so a task that keeps yielding cannot starve timers and transfers. With `until_t`, stop
--- once that time has passed (after one task at least): step(budget) keeps a game frame's
--- pace even when a thousand tasks wake at once; the rest run on the next step.
-local function run_ready(until_t)
+-- so a task that keeps yielding cannot starve timers and transfers. With `until_t`, resume
+-- none once that time has passed (but at least `least` tasks): step(budget) keeps a game
+-- frame's pace even when a thousand tasks wake at once, overrunning it by one task's slice
+-- at most; the rest run on the next step.
+local function run_ready(until_t, least)
   local last = rtail
   local n = 0
   while rhead <= last do
+    if until_t and n >= least and now() >= until_t then break end
     local k = 4 * rhead
     local t, na, a1, a2 = ready[k - 3], ready[k - 2], ready[k - 1], ready[k]
     ready[k - 3], ready[k - 1], ready[k] = nil, nil, nil
@@ -151,7 +177,6 @@ local function run_ready(until_t)
     if t.status == "ready" then
       resume(t, na, a1, a2)
       n = n + 1
-      if until_t and n % 8 == 0 and now() >= until_t then break end
     end
   end
   -- Move what is left to the front: the slots stay 1..n (the table's array part, not a
@@ -185,7 +210,7 @@ local function spawn_in(group, fn, ...)
   end
   -- every field the scheduler and transport use, there from the start: false, never nil,
   -- when unset (no rehash of the task table while it runs)
-  local t = setmetatable({ status = "ready", group = group, token = 0, co = false,
+  local t = setmetatable({ status = "ready", group = group, token = 0, co = false, started = false,
     on_cancel = false, timer = false, deadline_timer = false, waiters = false,
     xkey = false, xid = false, xqueued = false }, Task)
   t.co = coroutine.create(body)
@@ -208,24 +233,35 @@ local function check_task(t, fname, i)
   end
 end
 
---- Cancel a task: its pending sleep or transfer is dropped (the transfer removed from the
--- multi handle), and wait() on it returns nil, err (default code CANCELLED). A task that
--- cancels itself ends at once. Returns false when the task had already ended.
+--- Cancel a task: it ends at once, and wait() on it returns nil, err (default code
+-- Cancelled). Its pending sleep, wait or transfer is dropped (the transfer removed from the
+-- multi handle) and returns nil, err to the task's code, which runs on now until it returns
+-- (so every loop that sleeps stops with that error) or waits again (then it is dropped).
+-- A task that cancels itself ends at once. Returns false when the task had already ended.
 function Task:cancel(err)
   check_task(self, "cancel")
   if self.status == "done" then return false end
-  err = err or errors.new{ code = "CANCELLED", message = "task cancelled" }
+  err = err or errors.new{ code = "Cancelled", message = "task cancelled" }
   if self.status == "running" then error(err, 0) end
   local undo = self.on_cancel
   self.on_cancel = false
   if undo then undo(self) end
   finish(self, { n = 2, nil, err })
-  -- Lua 5.4: run the task's pending to-be-closed variables now
-  if coroutine.close then coroutine.close(self.co) end
+  local co = self.co
+  if self.started then
+    local outer, prev_base = enter()
+    local prev = running
+    running = self
+    co_resume(co, nil, err)   -- what it does from here on is not its result: that is err
+    running = prev
+    leave(outer, prev_base)
+  end
+  -- Lua 5.4: run the pending to-be-closed variables of a task that waits again (or never ran)
+  if coroutine.close and coroutine.status(co) == "suspended" then coroutine.close(co) end
   return true
 end
 
---- Cancel the task with code DEADLINE_EXCEEDED unless it ends within `seconds` from now.
+--- Cancel the task with code DeadlineExceeded unless it ends within `seconds` from now.
 -- A later call replaces the deadline; nil removes it. Returns the task.
 function Task:set_deadline(seconds)
   check_task(self, "set_deadline")
@@ -236,7 +272,7 @@ function Task:set_deadline(seconds)
   if seconds and self.status ~= "done" then
     self.deadline_timer = timers:push(now() + seconds, function()
       self.deadline_timer = false
-      self:cancel(errors.new{ code = "DEADLINE_EXCEEDED",
+      self:cancel(errors.new{ code = "DeadlineExceeded",
                               message = ("task deadline of %.3f s exceeded"):format(seconds) })
     end)
   end
@@ -247,40 +283,41 @@ function Task:status_name() return self.status end
 function Task:done() return self.status == "done" end
 function Task:__tostring() return "laws.async.task (" .. self.status .. ")" end
 
-local function io_pending() return io and io:pending() > 0 end
+local function io_pending() return io:pending() > 0 end
 
--- Wait at most `wait` seconds for something to happen: a transfer event, or the clock.
-local base_sleep
-local function idle(wait)
-  if io then return io:poll(wait) end
-  if wait > 0 then base_sleep(wait) end
-end
-
---- One scheduler turn: resume ready tasks, fire due timers, poll transfers. Waits for
--- transfer events at most `max_wait` seconds (default 0) and less when a timer is due
--- sooner or a task is ready; stops resuming tasks once max_wait has passed (tasks run
--- until they yield, so a turn can exceed it by one batch of 8 task slices). Returns the
--- number of tasks not yet done.
-local function turn(max_wait)
+--- One scheduler turn: take the transfer events already there, fire due timers, resume
+-- ready tasks; then, with nothing ready, wait for transfer events at most what is left of
+-- `max_wait` seconds (less when a timer is due sooner) and resume the tasks they wake. No
+-- task starts once max_wait has passed (one does in any case), so a turn overruns it by
+-- one task's slice, or by one poll of the transfers in flight (their in-flight limit bounds
+-- that). Returns the number of tasks not yet done.
+local function run_turn(max_wait)
   -- drive() passes huge: no time budget, so no clock read for one
   local t0 = max_wait < huge and now() or nil
   local until_t = t0 and t0 + max_wait
+  if io_pending() then io:poll(0) end
   fire_timers()
-  run_ready(until_t)
-  local wait = 0
-  if rhead > rtail then
-    wait = t0 and max(0, t0 + max_wait - now()) or huge
-    local nt = timers:peek()
-    if nt then wait = min(wait, max(0, nt - now())) end
-  end
-  local pending = io_pending()
-  if wait == huge and not pending then
+  run_ready(until_t, 1)
+  if rhead <= rtail then return live end  -- more ready: next turn (transfers polled first)
+  local wait = t0 and max(0, until_t - now()) or huge
+  local nt = timers:peek()
+  if nt then wait = min(wait, max(0, nt - now())) end
+  if wait == huge and not io_pending() then
     return live  -- nothing can ever happen: the caller (drive) reports the deadlock
   end
-  if wait > 0 or pending then idle(wait) end
-  fire_timers()
-  run_ready(until_t)
+  if wait > 0 then
+    io:poll(wait)
+    fire_timers()
+    run_ready(until_t, 0)
+  end
   return live
+end
+
+local function turn(max_wait)
+  local outer, prev_base = enter()
+  local n = run_turn(max_wait)
+  leave(outer, prev_base)
+  return n
 end
 
 function M.step(max_wait)
@@ -313,7 +350,8 @@ function M.wait(t)
       local ws = t.waiters
       if not ws then ws = {}; t.waiters = ws end
       ws[#ws + 1] = { cur, cur.token + 1 }
-      block(cur)
+      local _, err = block(cur)
+      if err then return nil, err end  -- cur was cancelled
     else
       drive(function() return t.status == "done" end, "wait")
     end
@@ -343,7 +381,8 @@ function M.run(fn, ...)
   if cur then
     while g.live > 0 do
       g.waiters[#g.waiters + 1] = { cur, cur.token + 1 }
-      block(cur)
+      local _, err = block(cur)
+      if err then return nil, err end  -- cur was cancelled
     end
   else
     drive(function() return g.live == 0 end, "run")
@@ -353,15 +392,18 @@ end
 
 local function cancel_timer(t) timers:cancel(t.timer) end
 
---- Sleep inside a task: a timer, not a blocking call.
+--- Sleep: inside a task a timer (the task yields), elsewhere the blocking backend's sleep.
+-- Returns true, or nil, err when the task is cancelled meanwhile.
 function M.sleep(s)
   if type(s) ~= "number" then error("bad argument #1 to 'sleep' (number expected, got " .. type(s) .. ")", 2) end
   local t = current_task()
-  if not t then return base_sleep(s) end
+  if not t then return base.sleep(s) end
+  if t.status == "done" then return block(t) end
   if s ~= s or s <= 0 then s = 0 end
   t.timer = timers:push(now() + s, nil, t, t.token + 1)
-  block(t, cancel_timer)
+  local _, err = block(t, cancel_timer)
   t.timer = false
+  if err then return nil, err end
   return true
 end
 
@@ -383,14 +425,13 @@ end
 -- { fd = n, read = bool, write = bool, id = n } (id changes when an fd number is reused by a
 -- new connection: re-register it). Call step(0) when one is ready or timeout() elapsed.
 function M.fds()
-  if not io then return {} end
   return io:fds()
 end
 
 --- Number of tasks not done, and transfers in flight / queued.
 function M.stats()
   local s = { tasks = live, ready = rtail - rhead + 1, timers = timers.live }  -- slots
-  if io then s.transfers, s.queued = io:counts() end
+  s.transfers, s.queued = io:counts()
   return s
 end
 
@@ -399,17 +440,38 @@ end
 -- for every key without its own limit.
 function M.set_limit(key, n)
   if type(n) ~= "number" or n < 1 then error("bad argument #2 to 'set_limit' (positive number expected)", 2) end
-  require("laws.async.transport").set_limit(key, n)
+  transport.set_limit(key, n)
 end
 
--- Hooks into laws.runtime: yield inside a task, behave as before outside one.
-local core_ok, core = pcall(require, "laws.native")
-if not core_ok then core = {} end
---- runtime.wait inside a task: park until wake(event) (or `timeout` s); true when done.
--- Used by the credential providers' single-flight refresh: one task fetches, the others wait.
-local function event_wait(event, timeout)
+-- laws.runtime's backend while the scheduler runs: inside a task, yield to the scheduler;
+-- anywhere else, the backend the scheduler took over from (one hop).
+function backend.now() return base.now() end
+function backend.time() return base.time() end
+backend.sleep = M.sleep
+
+-- runtime.request (req) and runtime.send (build: the transport calls it once the task holds
+-- its slot).
+function backend.request(req, opts)
   local t = current_task()
-  if not t then return M._prev_wait(event, timeout) end
+  if not t then return base.request(req, opts) end
+  if t.status == "done" then return block(t) end
+  return io:request(t, req, opts)
+end
+
+function backend.send(build, opts)
+  local t = current_task()
+  if not t then return base.send(build, opts) end
+  if t.status == "done" then return block(t) end
+  return io:request(t, build, opts)
+end
+
+--- runtime.wait inside a task: park until wake(event) (or `timeout` s); true when done,
+-- false on timeout, nil, err when the task is cancelled meanwhile. Used by the credential
+-- providers' single-flight refresh: one task fetches, the others wait.
+function backend.wait(event, timeout)
+  local t = current_task()
+  if not t then return base.wait(event, timeout) end
+  if t.status == "done" then return block(t) end
   if event.done then return true end
   local list = event._laws_async_waiters
   if not list then list = {}; event._laws_async_waiters = list end
@@ -419,50 +481,22 @@ local function event_wait(event, timeout)
   if timeout and timeout < huge then
     e = timers:push(now() + timeout, function() wake(t, tok, 1, false) end)
   end
-  local r = block(t, function() if e then timers:cancel(e) end end)
+  local r, err = block(t, function() if e then timers:cancel(e) end end)
   if e then timers:cancel(e) end
+  if err then return nil, err end
   if r == false then return event.done == true end
   return true
 end
 
-local function event_wake(event)
+function backend.wake(event)
   local list = event._laws_async_waiters
   if list then
     event._laws_async_waiters = nil
     for i = 1, #list do wake(list[i][1], list[i][2], 1, true) end
   end
-  return M._prev_wake(event)
+  return base.wake(event)
 end
 
--- runtime.request (req) and runtime.send (build: the transport calls it once the task holds
--- its slot) inside a task; otherwise M[outside], looked up when called (it is defined below,
--- once the hooks this install replaces are known).
-local function transfer_hook(outside)
-  return function(req, opts)
-    local t = current_task()
-    if t then
-      io = io or require("laws.async.transport").get(M)
-      return io:request(t, req, opts)
-    end
-    return M[outside](req, opts)
-  end
-end
-
-local prev = runtime.install{ sleep = M.sleep, wait = event_wait, wake = event_wake,
-  request = transfer_hook("_prev_request"), send = transfer_hook("_prev_send") }
-
--- Outside a task: what the replaced hooks (or runtime's defaults) did before, unchanged.
-local fallback = runtime.default
-base_sleep = function(s) return (prev.sleep or fallback.sleep)(s) end
-function M._prev_request(req, opts) return (prev.request or fallback.request)(req, opts) end
--- (the default send builds, then calls runtime.request: this module's hook, which outside a
--- task is _prev_request)
-function M._prev_send(build, opts) return (prev.send or fallback.send)(build, opts) end
-function M._prev_wait(event, timeout) return (prev.wait or fallback.wait)(event, timeout) end
-function M._prev_wake(event) return (prev.wake or fallback.wake)(event) end
-
--- step()/timeout() need the transport even before the first request (fds for an idle loop
--- are empty, but the idle wait uses its poll, a single syscall instead of a sleep).
-if core.multi_new then io = require("laws.async.transport").get(M) end
+io = transport.get(M)
 
 return M

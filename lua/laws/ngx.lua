@@ -1,14 +1,15 @@
---- laws inside nginx/OpenResty. Installed automatically when laws.runtime loads under
--- ngx_lua (or call install() yourself with options):
+--- laws inside nginx/OpenResty: the OpenResty backend of laws.runtime, which laws.runtime
+-- puts in use by itself when it loads under ngx_lua (`require "laws"` is all it takes):
 --   * HTTP goes over cosockets (laws.transport.cosocket), waits use ngx.sleep, so a worker
 --     keeps serving other requests while one waits;
 --   * in the master's init phase (init_by_lua*) nothing can yield and no request is being
---     served, so laws falls back to blocking libcurl and nanosleep there;
+--     served, so it hands calls to the blocking backend (libcurl, nanosleep) there;
 --   * in every other phase without cosockets (init_worker, set, header/body filters, log,
---     balancer) HTTP and waits return a clear `NGX_PHASE` error instead of blocking the
+--     balancer) HTTP and waits return a clear `NgxPhase` error instead of blocking the
 --     worker or dying with "attempt to yield across C-call boundary".
--- Also: quota() keeps the AWS retry quota in an ngx.shared.DICT (one budget for every
--- worker), credentials() wraps a provider in laws.credentials' single-flight refresh.
+-- Also: configure() sets the cosocket transport's options, quota() keeps the AWS retry
+-- quota in an ngx.shared.DICT (one budget for every worker), credentials() wraps a provider
+-- in laws.credentials' single-flight refresh.
 local errors = require "laws.errors"
 
 local M = {}
@@ -29,100 +30,103 @@ M.phase = phase
 
 local function phase_error(what, p)
   return nil, errors.new{
-    code = "NGX_PHASE", retryable = false,
+    code = "NgxPhase", retryable = false,
     message = ("laws cannot %s in nginx phase '%s': it has no cosockets and blocking would stall " ..
       "the worker; do it from a request phase or a timer (ngx.timer.at(0, fn))"):format(what, p),
   }
 end
 
-local function core_fn(name)
-  local ok, core = pcall(require, "laws.native")
-  return ok and core[name] or nil
+-- Options of the cosocket transport (pool_size, keepalive_timeout, ssl_verify, server_name,
+-- timeout, connect_timeout), read on every request.
+local transport_opts = {}
+
+--- Set the cosocket transport's options for the requests that follow (nil: the defaults).
+function M.configure(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'configure' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  transport_opts = opts or {}
 end
 
--- The transport outside cosocket phases: what laws.runtime does with no hook installed.
-local function blocking_request(req, opts)
-  if opts and opts.session then return opts.session:request(req) end
-  return require("laws.http").request(req)
-end
+-- Delays below ngx.sleep's 1 ms resolution round up to it: ngx.sleep(0) and ngx.sleep(< 1 ms)
+-- warn "ngx.sleep(0) called without delayed events patch, this will hurt performance" on
+-- every call in a stock OpenResty, and a full-jitter retry policy draws such delays.
+local MIN_SLEEP = 0.001
 
---- Install the hooks into laws.runtime (`runtime` passed by laws.runtime when it loads
--- itself). opts: transport options for laws.transport.cosocket (pool_size,
--- keepalive_timeout, ssl_verify, server_name, timeout, connect_timeout).
-function M.install(opts, runtime)
-  runtime = runtime or require "laws.runtime"
+--- The OpenResty backend for laws.runtime; `blocking` is the backend it hands calls to in
+-- the master's init phase.
+function M.backend(blocking)
   local cosocket = require "laws.transport.cosocket"
-  local topts = opts or {}
-  local csleep, cmono = core_fn("sleep"), core_fn("monotonic")
-  M.installed = runtime.install{
-    request = function(req, ropts)
-      local p = phase()
-      if M.yieldable[p] then return cosocket.request(req, topts) end
-      if M.blocking_ok[p] then return blocking_request(req, ropts) end
-      return phase_error("send an HTTP request", p)
-    end,
-    sleep = function(s)
-      local p = phase()
-      if M.yieldable[p] then
-        ngx.sleep(s > 0 and s or 0)
-        return true
-      end
-      if s <= 0 then return true end
-      if M.blocking_ok[p] then
-        if csleep then csleep(s); return true end
-        local t = ngx.now() + s -- the core has no sleep: spin, only ever in the master's init
-        repeat ngx.update_time() until ngx.now() >= t
-        return true
-      end
-      return phase_error("wait", p)
-    end,
-    -- Elapsed time from the C core's monotonic clock when present (a vDSO read, never
-    -- blocks); ngx.now() is cached per event-loop turn and would miss time spent signing.
-    now = cmono or function() ngx.update_time(); return ngx.now() end,
-    time = function() return ngx.now() end,
-    -- runtime.wait/wake (single-flight credential refresh): an ngx.semaphore on the event.
-    wait = function(event, timeout)
-      if event.done then return true end
-      local p = phase()
-      if not M.yieldable[p] then
-        if not M.blocking_ok[p] then return false end -- cannot park here: the caller goes on
-        local deadline = ngx.now() + (timeout or 30)
-        while not event.done and ngx.now() < deadline do
-          if csleep then csleep(0.002) end
-          ngx.update_time()
-        end
-        return event.done == true
-      end
-      local sema = event._ngx_sema
-      if not sema then
-        sema = assert(require("ngx.semaphore").new(0))
-        event._ngx_sema = sema
-      end
-      ngx.update_time()
-      local deadline = ngx.now() + (timeout or 1e9)
-      while not event.done do
-        -- ngx.now() only moves when the worker turns its event loop, and sema:wait(< 1 ms)
-        -- returns "timeout" without yielding: without these two, a waiter with a sliver of
-        -- time left would spin forever and freeze the worker
-        ngx.update_time()
-        local left = deadline - ngx.now()
-        if left < 0.001 then return false end
-        event._ngx_waiters = (event._ngx_waiters or 0) + 1
-        local ok = sema:wait(left)
-        -- timed out: no longer waiting (unless a wake already counted this waiter out)
-        if not ok and event._ngx_waiters > 0 then event._ngx_waiters = event._ngx_waiters - 1 end
-      end
+  local b = {}
+
+  -- Elapsed time from the C core's monotonic clock (a vDSO read, never blocks); ngx.now()
+  -- is cached per event-loop turn and would miss time spent signing.
+  b.now = blocking.now
+  function b.time() return ngx.now() end
+
+  function b.request(req, ropts)
+    local p = phase()
+    if M.yieldable[p] then return cosocket.request(req, transport_opts) end
+    if M.blocking_ok[p] then return blocking.request(req, ropts) end
+    return phase_error("send an HTTP request", p)
+  end
+
+  function b.send(build, ropts)
+    local req, err = build()
+    if not req then return nil, err end
+    return b.request(req, ropts)
+  end
+
+  function b.sleep(s)
+    if s <= 0 or s ~= s then return true end
+    local p = phase()
+    if M.yieldable[p] then
+      ngx.sleep(s < MIN_SLEEP and MIN_SLEEP or s)
       return true
-    end,
-    wake = function(event)
-      local sema, n = event._ngx_sema, event._ngx_waiters or 0
-      if sema and n > 0 then
-        event._ngx_waiters = 0
-        sema:post(n)
-      end
-    end,
-  }
-  return M
+    end
+    if M.blocking_ok[p] then return blocking.sleep(s) end
+    return phase_error("wait", p)
+  end
+
+  -- runtime.wait/wake (single-flight credential refresh): an ngx.semaphore on the event.
+  function b.wait(event, timeout)
+    if event.done then return true end
+    local p = phase()
+    if not M.yieldable[p] then
+      if M.blocking_ok[p] then return blocking.wait(event, timeout) end
+      return phase_error("wait", p)
+    end
+    local sema = event._ngx_sema
+    if not sema then
+      sema = assert(require("ngx.semaphore").new(0))
+      event._ngx_sema = sema
+    end
+    ngx.update_time()
+    local deadline = ngx.now() + (timeout or 1e9)
+    while not event.done do
+      -- ngx.now() only moves when the worker turns its event loop, and sema:wait(< 1 ms)
+      -- returns "timeout" without yielding: without these two, a waiter with a sliver of
+      -- time left would spin forever and freeze the worker
+      ngx.update_time()
+      local left = deadline - ngx.now()
+      if left < MIN_SLEEP then return false end
+      event._ngx_waiters = (event._ngx_waiters or 0) + 1
+      local ok = sema:wait(left)
+      -- timed out: no longer waiting (unless a wake already counted this waiter out)
+      if not ok and event._ngx_waiters > 0 then event._ngx_waiters = event._ngx_waiters - 1 end
+    end
+    return true
+  end
+
+  function b.wake(event)
+    local sema, n = event._ngx_sema, event._ngx_waiters or 0
+    if sema and n > 0 then
+      event._ngx_waiters = 0
+      sema:post(n)
+    end
+  end
+
+  return b
 end
 
 local function shared_dict(dict, who)

@@ -33,7 +33,8 @@ function T.init(c)
     }
   end
   init_record.phase = ngx.get_phase()
-  init_record.hooks = package.loaded["laws.ngx"] ~= nil and package.loaded["laws.ngx"].installed ~= nil
+  -- the OpenResty backend, chosen when laws.runtime loaded
+  init_record.openresty_backend = runtime.backend() ~= runtime.blocking and package.loaded["laws.ngx"] ~= nil
   local core_ok, core = pcall(require, "laws.core")
   init_record.core = core_ok and core._VERSION or tostring(core)
   local t0 = ngx.now()
@@ -71,6 +72,8 @@ function T.header_filter()
   ngx.header["X-Laws-Request"] = ok and tostring(code_of(res, err)) or ("raised: " .. tostring(res))
   local sok, s1, s2 = pcall(runtime.sleep, 0.2)
   ngx.header["X-Laws-Sleep"] = sok and tostring(s2 and s2.code or s1) or ("raised: " .. tostring(s1))
+  local wok, w1, w2 = pcall(runtime.wait, {}, 0.2)
+  ngx.header["X-Laws-Wait"] = wok and tostring(w2 and w2.code or w1) or ("raised: " .. tostring(w1))
   -- laws.retry with its default policy (retries any error for up to 30 s): must stop at
   -- once with the phase error, not spin
   local t0 = runtime.now()
@@ -101,7 +104,7 @@ function handlers.fetch(a)
   local runtime = require "laws.runtime"
   local base = a.tls and ("https://" .. (a.host or "127.0.0.1") .. ":" .. (a.port or conf.tls_port)) or conf.upstream
   if a.url then base = a.url end
-  if a.tls and a.sni then require("laws.ngx").install({ server_name = a.sni }) end
+  if a.tls and a.sni then require("laws.ngx").configure({ server_name = a.sni }) end
   local out = {}
   for i = 1, tonumber(a.n or 1) do
     local res, err = runtime.request({
@@ -118,7 +121,7 @@ function handlers.fetch(a)
       out[i] = { code = err.code, message = err.message, transport = err.transport }
     end
   end
-  if a.tls and a.sni then require("laws.ngx").install() end
+  if a.tls and a.sni then require("laws.ngx").configure() end
   return out
 end
 
@@ -163,6 +166,18 @@ function handlers.wait(a)
   end)
   return { ok = ok and res ~= nil, error = not ok and tostring(res) or (err and tostring(err)),
            elapsed = runtime.now() - t0, sleeps = ngx.ctx.sleeps }
+end
+
+-- laws.retry with delays under a millisecond (what a full-jitter policy draws now and then).
+function handlers.subms(a)
+  local n, attempts = tonumber(a.n or 5), 0
+  ngx.ctx.sleeps = 0
+  local res, err = require("laws").retry(function()
+    attempts = attempts + 1
+    if attempts > n then return "done" end
+    return nil, "not yet"
+  end, { policy = function() return tonumber(a.delay or 0.0004) end })
+  return { result = res, error = err and tostring(err), attempts = attempts, sleeps = ngx.ctx.sleeps }
 end
 
 function handlers.quota(a)

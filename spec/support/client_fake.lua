@@ -13,7 +13,7 @@ function M.script(responses, opts)
   local sigv4 = require "laws.sigv4"
   local rec = { sent = {}, sleeps = {}, signs = {}, opts = {} }
   local i = 0
-  local prev = runtime.install{
+  local fields = {
     request = function(req, o)
       rec.sent[#rec.sent + 1] = req
       rec.opts[#rec.opts + 1] = o
@@ -26,8 +26,9 @@ function M.script(responses, opts)
       return copy
     end,
     sleep = function(s) rec.sleeps[#rec.sleeps + 1] = s; return true end,
-    time = opts and opts.time or false,
+    time = opts and opts.time,
   }
+  local prev = runtime.use(runtime.override(fields))
   -- hermetic endpoints: a developer's AWS_ENDPOINT_URL* / AWS_USE_* must not change expected URLs
   local config = require "laws.config"
   local getenv = config.getenv
@@ -41,7 +42,7 @@ function M.script(responses, opts)
     return orig(r, c, o)
   end
   function rec.restore()
-    runtime.install(prev)
+    runtime.use(prev)
     sigv4.sign = orig
     config.getenv = getenv
   end

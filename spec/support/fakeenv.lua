@@ -42,12 +42,12 @@ end
 function M.clock(start)
   local runtime = require "laws.runtime"
   local t = start or 1764153000
-  local prev = runtime.install{ time = function() return t end }
+  local prev = runtime.use(runtime.override{ time = function() return t end })
   return {
     set = function(v) t = v end,
     advance = function(dt) t = t + dt end,
     now = function() return t end,
-    restore = function() runtime.install(prev) end,
+    restore = function() runtime.use(prev) end,
   }
 end
 

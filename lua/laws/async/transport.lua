@@ -1,11 +1,12 @@
---- laws.async.transport: runtime.request inside a task, on the libcurl multi driver.
+--- laws.async.transport: runtime.request and runtime.send inside a task, on the libcurl
+-- multi driver.
 -- One multi handle per process: connections and DNS cache are shared by every task.
 -- Transfers in flight are limited per key (the client's http session, or opts.limit_key);
 -- beyond the limit a task queues, and a finishing transfer hands its slot to the next one.
 local core = require "laws.native"
 
 local M = {}
-M.default_limit = 256   -- per key, when neither set_limit nor opts.max_in_flight says otherwise
+M.default_limit = 32   -- per key, when neither set_limit nor opts.max_in_flight says otherwise
 
 local limits = setmetatable({}, { __mode = "k" })
 local DEFAULT_KEY = {}
@@ -103,8 +104,9 @@ function T:request(t, req, opts)
     t.xqueued = t.token + 1
     t.xkey = key
     self.nqueued = self.nqueued + 1
-    -- woken by release() with the slot already ours
-    sched._block(t, cancel_queued)
+    -- woken by release() with the slot already ours, or with nil, err when cancelled
+    local got, err = sched._block(t, cancel_queued)
+    if not got then return nil, err end
   else
     self.inflight[key] = n + 1
   end
