@@ -6,7 +6,7 @@ describe("laws.async keeps what a task raised", function()
     local raised = { code = "Mine", detail = 42 }
     local res, err = async.run(function() error(raised) end)
     assert.is_nil(res)
-    assert.equal("TASK_ERROR", err.code)
+    assert.equal("TaskError", err.code)
     assert.equal(raised, err.cause)
   end)
 

@@ -47,10 +47,10 @@ describe("credential fetch timeouts", function()
 
   it("gives every provider request a connect timeout and a whole-attempt timeout", function()
     local seen = {}
-    local prev = runtime.install{ request = function(req, opts)
+    local prev = runtime.use(runtime.override{ request = function(req, opts)
       seen[#seen + 1] = { url = req.url, timeout = req.timeout, connect_timeout = req.connect_timeout }
-      return runtime.default.request(req, opts)
-    end }
+      return runtime.blocking.request(req, opts)
+    end })
     local sts = require "laws.credentials.sts"
     local ok, err = pcall(function()
       assert(credentials.imds():get())
@@ -58,7 +58,7 @@ describe("credential fetch timeouts", function()
       -- the stand-in answers 404 to STS: only the request it was sent matters here
       credentials.assume_role{ role_arn = ROLE, source = SOURCE, sts_endpoint = base, region = "us-east-1" }:get()
     end)
-    runtime.install(prev)
+    runtime.use(prev)
     assert(ok, err)
     local bound = { imds = 1, container = 2, sts = sts.TIMEOUT }
     local kinds = {}

@@ -68,9 +68,9 @@ describe("a JSON answer nested too deep", function()
       require("cjson").decode_max_depth(10000000)
       local runtime = require "laws.runtime"
       local n = 200000
-      runtime.install{ request = function()
+      runtime.use(runtime.override{ request = function()
         return { status = 200, headers = {}, body = '{"Item":{"k":' .. string.rep('{"L":[', n) .. string.rep("]}", n) .. "}}" }
-      end }
+      end })
       local c = require("laws").client("dynamodb", { region = "us-east-1", endpoint = "http://127.0.0.1:9",
         credentials = { access_key_id = "AKIDDEPTH", secret_access_key = "depth/spec/secret" }, retry = { max_attempts = 1 } })
       local r, err = c:GetItem{ TableName = "t", Key = {} }

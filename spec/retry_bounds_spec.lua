@@ -11,9 +11,9 @@ describe("laws.retry with a hostile policy", function()
   local slept, prev
   before_each(function()
     slept = {}
-    prev = runtime.install{ sleep = function(s) slept[#slept + 1] = s end }
+    prev = runtime.use(runtime.override{ sleep = function(s) slept[#slept + 1] = s; return true end })
   end)
-  after_each(function() runtime.install(prev) end)
+  after_each(function() runtime.use(prev) end)
 
   local function failing() return nil, "nope" end
 

@@ -10,12 +10,12 @@ local function cannot_wait()
   return errors.new{ code = "Cancelled", message = "the wait cannot happen here" }
 end
 
--- Installs a sleep that fails (after the client_fake hooks, so it wins); returns the
--- list of delays asked for.
+-- Puts in use a backend whose sleep fails (over the client_fake one, so it wins); returns
+-- the list of delays asked for.
 local function failing_sleep()
   local asked = {}
-  local prev = runtime.install{ sleep = function(s) asked[#asked + 1] = s; return nil, cannot_wait() end }
-  return asked, function() runtime.install(prev) end
+  local prev = runtime.use(runtime.override{ sleep = function(s) asked[#asked + 1] = s; return nil, cannot_wait() end })
+  return asked, function() runtime.use(prev) end
 end
 
 describe("a sleep that fails", function()
