@@ -283,7 +283,8 @@ describe("shape-directed JSON encode and validation (per-shape plans and encoder
     local function err(v)
       local ok, e = pcall(common.validate, v, Node, "Op")
       assert.is_false(ok)
-      return e
+      assert.equal("ValidationError", e.code)
+      return e.message
     end
     assert.equal("laws.client: Op.Words: expected a list, got a table with key x",
       err{ Name = "n", Words = { 5, "b", x = 1 } })

@@ -239,6 +239,12 @@ function Provider:refresh(opts)
     err = errors.new{ code = "CredentialsProviderError", provider = self.name,
                       message = self.name .. ": " .. tostring(err or "no credentials") }
   end
+  if gone(flight.owner) then
+    -- its task was cancelled mid-fetch (the error is that cancellation, not the provider's
+    -- answer): the waiters go on, one of them fetches again
+    abandon(st, flight)
+    return nil, err
+  end
   flight.err = err
   runtime.wake(flight)
   if still_valid(st.cached, now) then return st.cached end

@@ -2,6 +2,7 @@
 -- validation, shape-directed JSON encode/decode and AWS error-code clean-up.
 local json = require "laws.json"
 local model = require "laws.model"
+local errors = require "laws.errors"
 
 local M = {}
 
@@ -83,9 +84,10 @@ M.MAX_PARAM_DEPTH = 128
 M.MAX_URI_MEMBER = 16384
 M.MAX_HEADER_MEMBER = 16384
 
---- Raise the validation error for the value at `path` ("Op.member[1].x").
+--- Raise the validation error for the value at `path` ("Op.member[1].x"): misuse raises, as
+-- a laws error value (code ValidationError, .member = path) whose text names the member.
 local function invalid(path, msg)
-  error("laws.client: " .. path .. ": " .. msg, 0)
+  error(errors.new{ code = "ValidationError", member = path, message = "laws.client: " .. path .. ": " .. msg }, 0)
 end
 M.invalid = invalid
 

@@ -139,7 +139,7 @@ function M.build(op, params, _meta)
     local l = labels[i]
     local name, sh = l[1], l[2]
     local v = sh and params[name]
-    if v == nil then error("laws.client: " .. op.name .. ": missing required URI parameter '" .. name .. "'", 0) end
+    if v == nil then c.invalid(op.name .. "." .. name, "missing required URI parameter '" .. name .. "'") end
     local str = l[4] and type(v) == "string" and v or scalar(v, sh)
     local greedy = l[3]
     -- greedy labels ({Key+}) are sent as written: "." and ".." are object key text there
