@@ -53,44 +53,54 @@ size_t laws_uri_plain_len(const char *s, size_t len, int keep_slash) {
 }
 
 #ifdef __SSE2__
-/* How many of the 16 bytes at s are plain (unreserved, or '/' with keep_slash) before the
- * first that is not: 16 when all are. Bytes >= 0x80 are negative as signed and match nothing. */
-static size_t plain16(const char *s, int keep_slash) {
+/* Bit j set when byte j of the 16 at s is plain (unreserved, or '/' with keep_slash). Bytes
+ * >= 0x80 are negative as signed and match nothing. */
+static unsigned plain16(const char *s, __m128i slash) {
   __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
   __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
   __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
   ok = _mm_or_si128(ok, _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1))));
   ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')), _mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
   ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')), _mm_cmpeq_epi8(x, _mm_set1_epi8('~'))));
-  if (keep_slash) ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
-  {
-    unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
-    return m ? (size_t)__builtin_ctz(m) : 16;
-  }
+  ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, slash));
+  return (unsigned)_mm_movemask_epi8(ok);
 }
 #endif
 
 /* bench/10-sign.sh fast path: one pass writing into reserved room (3 bytes a byte at most),
- * not a buffer call per plain run: a presigned URL encodes the session token twice. */
+ * sixteen bytes classified at once, a plain block copied whole: a presigned URL encodes the
+ * session token twice. */
 void laws_uri_encode_ex(laws_buf *out, const char *s, size_t len, int keep_slash) {
-  size_t i;
+  size_t i = 0;
   char *d;
   if (len == 0) return;
   if (len > ((size_t)-1) / 3) { out->oom = 1; return; }
   if (laws_buf_reserve(out, 3 * len) != 0) return;
   d = out->p + out->len;
-  for (i = 0; i < len; i++) {
-    unsigned char c;
 #ifdef __SSE2__
-    if (len - i >= 16) {  /* sixteen bytes classified at once; a plain block is copied whole */
-      size_t run = plain16(s + i, keep_slash);
-      _mm_storeu_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
-      d += run;
-      i += run;
-      if (run == 16) { i--; continue; }
+  {
+    __m128i slash = _mm_set1_epi8(keep_slash ? '/' : 'a');  /* 'a' is plain anyway */
+    for (; i + 16 <= len; i += 16) {
+      unsigned m = plain16(s + i, slash), j;
+      if (m == 0xffffu) {
+        _mm_storeu_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+        d += 16;
+        continue;
+      }
+      for (j = 0; j < 16; j++) {
+        unsigned char c = (unsigned char)s[i + j];
+        if (m >> j & 1) {
+          *d++ = (char)c;
+        } else {
+          d[0] = '%'; d[1] = HEX[c >> 4]; d[2] = HEX[c & 15];
+          d += 3;
+        }
+      }
     }
+  }
 #endif
-    c = (unsigned char)s[i];
+  for (; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
     if (is_unreserved(c) || (c == '/' && keep_slash)) {
       *d++ = (char)c;
     } else {
@@ -287,9 +297,9 @@ void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *
   }
   for (i = 0; i < nextra; i++) {
     ko = strs->len;
-    laws_uri_encode(strs, extra[i].k, extra[i].kl);
+    laws_buf_add(strs, extra[i].k, extra[i].kl);
     vo = strs->len;
-    laws_uri_encode(strs, extra[i].v, extra[i].vl);
+    laws_buf_add(strs, extra[i].v, extra[i].vl);
     push_pair(strs, arr, ko, vo);
   }
   if (strs->oom || arr->oom) { out->oom = 1; return; }
