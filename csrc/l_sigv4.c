@@ -162,7 +162,10 @@ static void read_request(lua_State *L, const ctx_box *box, int copy) {
       for (i = 0; i < 4 && box->name[i] != k; i++) {}
       if (i == 4)
         for (i = 0; i < 4 && strcmp(NAMES[i], k) != 0; i++) {}
-      if (i < 4) lua_copy(L, -1, slot[i]);
+      if (i < 4) {  /* lua_copy is not in Lua 5.1 */
+        lua_pushvalue(L, -1);
+        lua_replace(L, slot[i]);
+      }
     }
     if (copy) {
       lua_pushvalue(L, -2);
