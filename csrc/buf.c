@@ -43,17 +43,24 @@ static int move_to(laws_buf *b, size_t cap) {
   return 0;
 }
 
-void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
-  if (b->oom || n == 0) return;
-  if (n > ((size_t)-1) - b->len - 1) { b->oom = 1; return; }
+int laws_buf_reserve(laws_buf *b, size_t n) {
+  if (b->oom) return -1;
+  if (n > ((size_t)-1) - b->len - 1) { b->oom = 1; return -1; }
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n + 1) {
-      if (cap > ((size_t)-1) / 2) { b->oom = 1; return; }
+      if (cap > ((size_t)-1) / 2) { b->oom = 1; return -1; }
       cap *= 2;
     }
-    if (move_to(b, cap) != 0) { b->oom = 1; return; }
+    if (move_to(b, cap) != 0) { b->oom = 1; return -1; }
+    b->p[b->len] = '\0';
   }
+  return 0;
+}
+
+void laws_buf_grow_add(laws_buf *b, const void *s, size_t n) {
+  if (b->oom || n == 0) return;
+  if (laws_buf_reserve(b, n) != 0) return;
   memcpy(b->p + b->len, s, n);
   b->len += n;
   b->p[b->len] = '\0';

@@ -31,6 +31,9 @@ typedef struct laws_buf {
 } laws_buf;
 
 void laws_buf_grow_add(laws_buf *b, const void *s, size_t n); /* slow path of laws_buf_add */
+/* Room for n more bytes (and the '\0') without moving: 0, or -1 (oom set) when out of memory.
+ * Writers then fill p + len directly and set len (and p[len] = '\0') themselves. */
+int laws_buf_reserve(laws_buf *b, size_t n);
 
 /* A signature appends a few hundred small pieces: the common case stays inline. */
 static inline void laws_buf_add(laws_buf *b, const void *s, size_t n) {

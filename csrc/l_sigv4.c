@@ -12,8 +12,30 @@
 
 #define STACK_HEADERS 32
 
-/* The signer of this Lua state: an upvalue of the signing functions. */
-typedef struct { laws_sigv4_ctx *c; } ctx_box;
+/* Upvalues of the signing functions: 1 the signer, 2 the details metatable, then the names
+ * below as Lua strings (pushed without hashing a C string each time; bench/10-sign.sh), then
+ * the last Host and X-Amz-Date strings given out (reused while they do not change). */
+static const char *const NAMES[] = {
+  "method", "url", "body", "headers", "access_key_id", "secret_access_key", "session_token",
+  "Host", "X-Amz-Date", "X-Amz-Region-Set", "X-Amz-Security-Token", "X-Amz-Content-Sha256", "Authorization",
+  NULL
+};
+enum { N_METHOD, N_URL, N_BODY, N_HEADERS, N_AKID, N_SECRET, N_TOKEN,
+       N_HOST, N_DATE, N_REGION_SET, N_SEC_TOKEN, N_CONTENT_SHA, N_AUTHORIZATION, N_COUNT };
+#define UP_NAME(i) lua_upvalueindex(3 + (i))
+#define UP_LAST_HOST lua_upvalueindex(3 + N_COUNT)
+#define UP_LAST_DATE lua_upvalueindex(4 + N_COUNT)
+#define NUPVALUES (4 + N_COUNT)
+
+#define NOPTS 12
+
+/* The signer of this Lua state: an upvalue of the signing functions. optname: the option names
+ * as interned Lua strings (anchored by the signing functions' upvalues), so an option key is
+ * told by its address first (short strings are interned), by strcmp only otherwise. */
+typedef struct {
+  laws_sigv4_ctx *c;
+  const char *optname[NOPTS], *name[N_COUNT];
+} ctx_box;
 
 /* One idempotent release for close, __gc and __close (wipes the cached keys). */
 static int ctx_close(lua_State *L) {
@@ -33,6 +55,8 @@ static laws_sigv4_ctx *upctx(lua_State *L) {
   if (b->c == NULL) luaL_error(L, "attempt to use a closed signer");
   return b->c;
 }
+
+static ctx_box *upbox(lua_State *L) { return (ctx_box *)lua_touserdata(L, lua_upvalueindex(1)); }
 
 /* Misuse raises with the position of the code that called laws.sigv4.sign/presign/canonical
  * (level 2: level 1 is the thin Lua wrapper), so the message points at the user's line. */
@@ -67,6 +91,7 @@ static int bad_chars(const char *s, size_t n, int slash) {
  * r. Strings stay anchored by the options table. Returns the algorithm name or NULL. */
 static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv4_request *r) {
   const char *alg = NULL;
+  const ctx_box *box = upbox(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     const char *k;
@@ -74,7 +99,9 @@ static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv
     int i;
     if (lua_type(L, -2) != LUA_TSTRING) raise(L, "%s: option names must be strings", fn);
     k = lua_tolstring(L, -2, &kl);
-    for (i = 0; OPTS[i] && (OPTS[i][0] != k[0] || strcmp(OPTS[i], k) != 0); i++) {}
+    for (i = 0; i < NOPTS && box->optname[i] != k; i++) {}  /* interned: the address tells */
+    if (i == NOPTS)
+      for (i = 0; OPTS[i] && (OPTS[i][0] != k[0] || strcmp(OPTS[i], k) != 0); i++) {}
     if (!OPTS[i]) raise(L, "%s: unknown option '%s'", fn, k);
     if (lua_type(L, -1) != OPT_TYPES[i])
       raise(L, "%s: options.%s must be a %s", fn, k, lua_typename(L, OPT_TYPES[i]));
@@ -101,30 +128,75 @@ static const char *read_options(lua_State *L, int idx, const char *fn, laws_sigv
   return alg;
 }
 
-static const char *field_str(lua_State *L, int t, const char *k, size_t *len, int required, const char *what,
-                             const char *fn) {
-  const char *s;
-  int type = lua_getfield(L, t, k);
+/* Stack slots of sign_impl, after its five arguments: the request and credential fields (kept
+ * anchored on the stack), the signed request being built and its headers. */
+enum { S_METHOD = 6, S_URL, S_BODY, S_HEADERS, S_AKID, S_SECRET, S_TOKEN, S_SIGNED, S_HCOPY, S_TOP = S_HCOPY };
+
+/* The string in slot, or NULL when it is nil (raising when required or not a string). */
+static const char *slot_str(lua_State *L, int slot, size_t *len, int required, const char *what, const char *fn) {
+  int type = lua_type(L, slot);
   if (type == LUA_TNIL) {
-    lua_pop(L, 1);
     if (required) raise(L, "%s: %s is missing", fn, what);
     *len = 0;
     return NULL;
   }
   if (type != LUA_TSTRING) raise(L, "%s: %s must be a string", fn, what);
-  s = lua_tolstring(L, -1, len);
-  lua_pop(L, 1); /* still anchored by the table it came from */
-  return s;
+  return lua_tolstring(L, slot, len);
 }
 
+/* bench/10-sign.sh fast path: one pass over the request picks method, url, body and headers
+ * (their keys told by address, short strings being interned) and, when copy is set, fills the
+ * signed request (S_SIGNED) with every field. A request with a metatable has the four fields
+ * read again through lua_gettable, so __index is honoured as before. */
+static void read_request(lua_State *L, const ctx_box *box, int copy) {
+  static const int slot[] = { S_METHOD, S_URL, S_BODY, S_HEADERS };
+  int i;
+  if (copy) {
+    lua_createtable(L, 0, 6);
+    lua_replace(L, S_SIGNED);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -2);
+      for (i = 0; i < 4 && box->name[i] != k; i++) {}
+      if (i == 4)
+        for (i = 0; i < 4 && strcmp(NAMES[i], k) != 0; i++) {}
+      if (i < 4) {  /* lua_copy is not in Lua 5.1 */
+        lua_pushvalue(L, -1);
+        lua_replace(L, slot[i]);
+      }
+    }
+    if (copy) {
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, S_SIGNED);
+    }
+    lua_pop(L, 1);
+  }
+  if (lua_getmetatable(L, 1)) {
+    lua_pop(L, 1);
+    for (i = 0; i < 4; i++) {
+      lua_pushvalue(L, UP_NAME(i));
+      lua_gettable(L, 1);
+      lua_replace(L, slot[i]);
+    }
+  }
+}
 
-/* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
- * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
-/* Fills h/ko (capacity cap) from the headers table; returns the entry count, or cap + 1
- * as soon as they do not fit (the caller then retries with room for all). */
-static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, int *ko, size_t cap) {
+/* credentials.<name> into slot (lua_gettable, as lua_getfield, but with the interned key). */
+static void read_cred(lua_State *L, int name, int slot) {
+  lua_pushvalue(L, UP_NAME(name));
+  lua_gettable(L, 2);
+  lua_replace(L, slot);
+}
+
+/* Fills h (capacity cap) from the headers table (a list value gives one entry per string);
+ * returns the entry count, or cap + 1 as soon as they do not fit (the caller then retries with
+ * room for all). When copy is set, the headers are also copied into the table at S_HCOPY in
+ * the same pass (lists too: the caller's table stays untouched). */
+static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, size_t cap, int copy) {
   size_t count = 0;
-  int nk = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
     size_t nlen, j, m;
@@ -142,50 +214,50 @@ static size_t fill_headers(lua_State *L, int t, laws_sigv4_header *h, int *ko, s
     if (tv == LUA_TSTRING) {
       h[count].name = name; h[count].nlen = nlen;
       h[count].value = lua_tolstring(L, -1, &h[count].vlen);
-      ko[count++] = nk;
+      count++;
+    } else {
+      if (copy) lua_createtable(L, (int)m, 0);
+      for (j = 1; j <= m; j++) {
+        lua_rawgeti(L, copy ? -2 : -1, (int)j);
+        if (lua_type(L, -1) != LUA_TSTRING)
+          raise(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
+        h[count].name = name; h[count].nlen = nlen;
+        h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
+        count++;
+        if (copy) lua_rawseti(L, -2, (int)j);
+        else lua_pop(L, 1);
+      }
+      if (copy) lua_replace(L, -2);  /* the copy takes the list's place */
     }
-    for (j = 1; tv == LUA_TTABLE && j <= m; j++) {
-      lua_rawgeti(L, -1, (int)j);
-      if (lua_type(L, -1) != LUA_TSTRING)
-        raise(L, "request.headers[\"%s\"][%d] must be a string", name, (int)j);
-      h[count].name = name; h[count].nlen = nlen;
-      h[count].value = lua_tolstring(L, -1, &h[count].vlen); /* anchored by the list */
-      ko[count++] = nk;
-      lua_pop(L, 1);
+    if (copy) {
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, S_HCOPY);
     }
-    nk++;
     lua_pop(L, 1);
   }
   return count;
 }
 
-/* Headers table -> array of laws_sigv4_header (a list value gives one entry per string).
- * key_of[i] is the ordinal (in lua_next order) of the key entry i came from. */
-static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, int **key_of,
-                                       laws_sigv4_header *stack_h, int *stack_ko) {
-  size_t count = 0, cap;
+/* Headers table -> array of laws_sigv4_header, on the C stack when they fit. */
+static laws_sigv4_header *read_headers(lua_State *L, int t, size_t *n, laws_sigv4_header *stack_h, int copy) {
+  size_t count = 0;
   laws_sigv4_header *h;
-  if ((*n = fill_headers(L, t, stack_h, stack_ko, STACK_HEADERS)) <= STACK_HEADERS) {
-    *key_of = stack_ko;
-    return stack_h;
-  }
+  if ((*n = fill_headers(L, t, stack_h, STACK_HEADERS, copy)) <= STACK_HEADERS) return stack_h;
   lua_pushnil(L);
-  while (lua_next(L, t)) { /* many headers: count, then arrays in a userdata (collected if we raise) */
+  while (lua_next(L, t)) { /* many headers: count, then an array in a userdata (collected if we raise) */
     count += lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 1;
     lua_pop(L, 1);
   }
-  cap = count;
-  h = (laws_sigv4_header *)lua_newuserdata(L, cap * (sizeof *h + sizeof(int)));
-  *key_of = (int *)(void *)(h + cap);
-  *n = fill_headers(L, t, h, *key_of, cap);
+  h = (laws_sigv4_header *)lua_newuserdata(L, count * sizeof *h);
+  *n = fill_headers(L, t, h, count, copy);
   return h;
 }
 
 /* sigv4_sign(request, credentials, options, time, url_only) -> signed, details
  *   url_only (presign): query mode, and the first result is just the URL string
  * sigv4_canonical(...) -> canonical_request, string_to_sign (no key, no signature) */
-static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
-                        int hidx, const int *key_of);
+static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res);
 
 /* The canonical request as shown to Lua (details, canonical()): the session token is a secret,
  * so its value is shown as TOKEN_MARKER: after "x-amz-security-token:" (header mode), after
@@ -327,23 +399,29 @@ static int sign_impl(lua_State *L, int canonical_only) {
   const laws_sigv4_result *res;
   const char *alg;
   size_t nh = 0;
-  int *key_of = NULL, rc, hidx = 0, url_only;
+  int rc, url_only, copy;
   laws_sigv4_header stack_h[STACK_HEADERS];
-  int stack_ko[STACK_HEADERS];
   memset(&r, 0, sizeof r);
   if (!lua_istable(L, 1)) return raise(L, "%s: request must be a table", fn);
   if (!lua_istable(L, 2)) return raise(L, "%s: credentials must be a table", fn);
   if (!lua_istable(L, 3)) return raise(L, "%s: options must be a table", fn);
-  lua_settop(L, 5);
+  url_only = lua_toboolean(L, 5);
+  copy = !canonical_only && !url_only;  /* only sign() returns a signed request table */
+  lua_settop(L, S_TOP);
+  luaL_checkstack(L, 12, "laws.sigv4");  /* the slots above take most of the LUA_MINSTACK a C call gets */
   r.expires = 900;
   r.normalize_path = r.double_encode = 1;
   alg = read_options(L, 3, fn, &r);
-  r.method = field_str(L, 1, "method", &r.method_len, 1, "request.method", fn);
-  r.url = field_str(L, 1, "url", &r.url_len, 1, "request.url", fn);
-  r.body = field_str(L, 1, "body", &r.body_len, 0, "request.body", fn);
-  r.access_key_id = field_str(L, 2, "access_key_id", &r.akid_len, 1, "credentials.access_key_id", fn);
-  r.secret = field_str(L, 2, "secret_access_key", &r.secret_len, 1, "credentials.secret_access_key", fn);
-  r.token = field_str(L, 2, "session_token", &r.token_len, 0, "credentials.session_token", fn);
+  read_request(L, upbox(L), copy);
+  read_cred(L, N_AKID, S_AKID);
+  read_cred(L, N_SECRET, S_SECRET);
+  read_cred(L, N_TOKEN, S_TOKEN);
+  r.method = slot_str(L, S_METHOD, &r.method_len, 1, "request.method", fn);
+  r.url = slot_str(L, S_URL, &r.url_len, 1, "request.url", fn);
+  r.body = slot_str(L, S_BODY, &r.body_len, 0, "request.body", fn);
+  r.access_key_id = slot_str(L, S_AKID, &r.akid_len, 1, "credentials.access_key_id", fn);
+  r.secret = slot_str(L, S_SECRET, &r.secret_len, 1, "credentials.secret_access_key", fn);
+  r.token = slot_str(L, S_TOKEN, &r.token_len, 0, "credentials.session_token", fn);
   if (r.service == NULL) return raise(L, "%s: options.service is missing", fn);
   if (alg == NULL || strcmp(alg, "AWS4-HMAC-SHA256") == 0) r.algorithm = LAWS_SIGV4_HMAC;
   else if (strcmp(alg, "AWS4-ECDSA-P256-SHA256") == 0) r.algorithm = LAWS_SIGV4A;
@@ -361,14 +439,15 @@ static int sign_impl(lua_State *L, int canonical_only) {
   if (!(lua_tonumber(L, 4) >= 0 && lua_tonumber(L, 4) < 253402300800.0))
     return raise(L, "%s: options.time is out of range", fn);
   r.time = (int64_t)lua_tonumber(L, 4);
-  url_only = lua_toboolean(L, 5);
   if (url_only) r.presign = 1;
   r.canonical_only = canonical_only;
-  lua_getfield(L, 1, "headers");
-  if (!lua_isnil(L, -1)) {
-    if (!lua_istable(L, -1)) return raise(L, "%s: request.headers must be a table", fn);
-    hidx = lua_gettop(L);
-    r.headers = read_headers(L, hidx, &nh, &key_of, stack_h, stack_ko);
+  if (!lua_isnil(L, S_HEADERS)) {
+    if (!lua_istable(L, S_HEADERS)) return raise(L, "%s: request.headers must be a table", fn);
+    if (copy) {  /* room for a few headers besides the (up to six) the signer adds */
+      lua_createtable(L, 0, 8);
+      lua_replace(L, S_HCOPY);
+    }
+    r.headers = read_headers(L, S_HEADERS, &nh, stack_h, copy);
     r.nheaders = nh;
   }
   rc = laws_sigv4_sign(upctx(L), &r, &res);
@@ -387,65 +466,86 @@ static int sign_impl(lua_State *L, int canonical_only) {
   if (url_only) {
     lua_pushlstring(L, res->url, res->url_len);
   } else {
-    push_signed(L, &r, res, hidx, key_of);
+    push_signed(L, &r, res);
   }
   push_details(L, &r, res);
   return 2;
 }
 
-/* The signed request: a new table with every field of request (index 1), new headers, url. */
-static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res,
-                        int hidx, const int *key_of) {
-  size_t i, nh = rq->nheaders;
-  int k;
-  lua_createtable(L, 0, 6);
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, -4);
-  }
-  if (rq->presign) {
-    lua_pushlstring(L, res->url, res->url_len);
-    lua_setfield(L, -2, "url");
-  }
-  lua_createtable(L, 0, (int)nh + res->nadded);
-  if (hidx) {
-    k = 0;
-    i = 0;
-    lua_pushnil(L);
-    while (lua_next(L, hidx)) {
-      int dropped = 0;
-      for (; i < nh && key_of[i] == k; i++) dropped |= res->dropped[i];
-      if (!dropped) {
-        if (lua_istable(L, -1)) { /* copy lists too: the caller's table stays untouched */
-          int j, m = (int)lua_rawlen(L, -1);
-          lua_createtable(L, m, 0);
-          for (j = 1; j <= m; j++) {
-            lua_rawgeti(L, -2, j);
-            lua_rawseti(L, -2, j);
-          }
-          lua_remove(L, -2);
-        }
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -4);
-      } else {
-        lua_pop(L, 1);
-      }
-      k++;
+/* The name slot of a header the signer adds, or -1 for one this file does not know. */
+static int added_name(const char *n) {
+  int i;
+  switch (n[0]) {
+  case 'H': i = N_HOST; break;
+  case 'A': i = N_AUTHORIZATION; break;
+  case 'X':
+    switch (strncmp(n, "X-Amz-", 6) == 0 ? n[6] : 0) {
+    case 'D': i = N_DATE; break;
+    case 'R': i = N_REGION_SET; break;
+    case 'S': i = N_SEC_TOKEN; break;
+    case 'C': i = N_CONTENT_SHA; break;
+    default: return -1;
     }
+    break;
+  default: return -1;
+  }
+  return strcmp(NAMES[i], n) == 0 ? i : -1;
+}
+
+/* Pushes s, reusing the string last given out through upvalue up when it has the same bytes
+ * (the host and, within a second, the date repeat from one signature to the next). */
+static void push_cached(lua_State *L, int up, const char *s, size_t n) {
+  size_t cl;
+  const char *c = lua_tolstring(L, up, &cl);
+  if (c != NULL && cl == n && memcmp(c, s, n) == 0) {
+    lua_pushvalue(L, up);
+    return;
+  }
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_replace(L, up);
+}
+
+/* The signed request: the table at S_SIGNED (every field of request), with new headers (the
+ * copy at S_HCOPY less the headers the signer replaces, plus those it adds) and, presigned,
+ * the new url. */
+static void push_signed(lua_State *L, const laws_sigv4_request *rq, const laws_sigv4_result *res) {
+  size_t i;
+  int k;
+  if (rq->presign) {
+    lua_pushvalue(L, UP_NAME(N_URL));
+    lua_pushlstring(L, res->url, res->url_len);
+    lua_rawset(L, S_SIGNED);
+  }
+  if (lua_isnil(L, S_HCOPY)) {
+    lua_createtable(L, 0, res->nadded);
+    lua_replace(L, S_HCOPY);
+  }
+  for (i = 0; i < rq->nheaders; i++) {
+    if (!res->dropped[i]) continue;
+    lua_pushlstring(L, rq->headers[i].name, rq->headers[i].nlen);
+    lua_pushnil(L);
+    lua_rawset(L, S_HCOPY);
   }
   for (k = 0; k < res->nadded; k++) {
-    if (rq->token && strcmp(res->added_name[k], "X-Amz-Security-Token") == 0) {
-      /* the same bytes as credentials.session_token: reuse the caller's string */
-      lua_getfield(L, 2, "session_token");
+    int n = added_name(res->added_name[k]);
+    if (n >= 0) lua_pushvalue(L, UP_NAME(n));
+    else lua_pushstring(L, res->added_name[k]);
+    if (n == N_SEC_TOKEN && rq->token) {
+      lua_pushvalue(L, S_TOKEN);  /* the same bytes as credentials.session_token: the caller's string */
+    } else if (n == N_HOST) {
+      push_cached(L, UP_LAST_HOST, res->added_value[k], res->added_len[k]);
+    } else if (n == N_DATE) {
+      push_cached(L, UP_LAST_DATE, res->added_value[k], res->added_len[k]);
     } else {
       lua_pushlstring(L, res->added_value[k], res->added_len[k]);
     }
-    lua_setfield(L, -2, res->added_name[k]);
+    lua_rawset(L, S_HCOPY);
   }
-  lua_setfield(L, -2, "headers");
+  lua_pushvalue(L, UP_NAME(N_HEADERS));
+  lua_pushvalue(L, S_HCOPY);
+  lua_rawset(L, S_SIGNED);
+  lua_pushvalue(L, S_SIGNED);
 }
 
 static int l_sign(lua_State *L) { return sign_impl(L, 0); }
@@ -517,10 +617,24 @@ int laws_sigv4_open(lua_State *L) {
   lua_createtable(L, 0, 1);  /* t + 2: the metatable of details tables */
   lua_pushcfunction(L, details_index);
   lua_setfield(L, -2, "__index");
+  luaL_checkstack(L, 2 * NOPTS + N_COUNT + NUPVALUES + 4, "laws.core");
+  for (i = 0; i < NOPTS; i++) {  /* t + 3 ...: the option names, anchored (see ctx_box) */
+    lua_pushstring(L, OPTS[i]);
+    b->optname[i] = lua_tostring(L, -1);
+  }
+  for (i = 0; i < N_COUNT; i++) {  /* t + 3 + NOPTS ... */
+    lua_pushstring(L, NAMES[i]);
+    b->name[i] = lua_tostring(L, -1);
+  }
   for (i = 0; with_ctx[i].name; i++) {
+    int j;
     lua_pushvalue(L, t + 1);
     lua_pushvalue(L, t + 2);
-    lua_pushcclosure(L, with_ctx[i].func, 2);
+    for (j = 0; j < N_COUNT; j++) lua_pushvalue(L, t + 3 + NOPTS + j);
+    lua_pushnil(L);  /* UP_LAST_HOST */
+    lua_pushnil(L);  /* UP_LAST_DATE */
+    for (j = 0; j < NOPTS; j++) lua_pushvalue(L, t + 3 + j);  /* anchors of optname */
+    lua_pushcclosure(L, with_ctx[i].func, NUPVALUES + NOPTS);
     lua_setfield(L, t, with_ctx[i].name);
   }
   lua_pushcfunction(L, l_pubkey);

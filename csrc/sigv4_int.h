@@ -46,7 +46,8 @@ typedef struct {
   size_t kl, vl, idx;
 } laws_kv;
 
-/* Canonical query string of q (as on the wire) plus extra raw (unencoded) pairs.
+/* Canonical query string of q (as on the wire) plus extra pairs already URI-encoded (a presigned
+ * URL's X-Amz-* parameters, encoded once for both the canonical query and the URL).
  * strs/arr are scratch buffers reused between calls. */
 void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *q, size_t qlen,
                       const laws_kv *extra, size_t nextra);
@@ -57,7 +58,7 @@ void laws_canon_query(laws_buf *out, laws_buf *strs, laws_buf *arr, const char *
 void laws_sigv4_scope(laws_buf *out, const char *amzdate, const char *region, size_t region_len,
                       const char *service, size_t service_len);
 
-/* 2. Canonical request: method, canonical path, canonical query (the URL's, plus the raw
+/* 2. Canonical request: method, canonical path, canonical query (the URL's, plus the encoded
  *    extra pairs of a presigned URL), canonical header block, signed header list and payload
  *    hash, one per line; then its hex SHA-256 (-1 if OpenSSL fails). strs/arr: scratch. */
 typedef struct {

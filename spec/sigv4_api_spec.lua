@@ -57,6 +57,42 @@ describe("laws.sigv4.sign", function()
     assert.are.equal(64, #d.signature)
   end)
 
+  it("reads a request and credentials given through __index as it reads plain tables", function()
+    local plain = req{ method = "POST", headers = { ["Content-Type"] = "text/plain" }, body = "x" }
+    local proxy = setmetatable({}, { __index = plain })
+    local cproxy = setmetatable({}, { __index = creds{ session_token = TOKEN } })
+    local a, da = sigv4.sign(plain, creds{ session_token = TOKEN }, opts())
+    local b, db = sigv4.sign(proxy, cproxy, opts())
+    assert.are.equal(da.canonical_request, db.canonical_request)
+    assert.are.equal(a.headers.Authorization, b.headers.Authorization)
+    assert.are.equal(TOKEN, b.headers["X-Amz-Security-Token"])
+    assert.are.equal("text/plain", b.headers["Content-Type"])
+  end)
+
+  it("gives each signature its own Host and X-Amz-Date, however the previous one ended", function()
+    local one = sigv4.sign(req{ url = "https://one.example.com/" }, creds(), opts())
+    local two = sigv4.sign(req{ url = "https://two.example.com:8443/" }, creds(), opts{ time = T + 1 })
+    local three = sigv4.sign(req{ url = "https://one.example.com/" }, creds(), opts())
+    assert.are.equal("one.example.com", one.headers.Host)
+    assert.are.equal("two.example.com:8443", two.headers.Host)
+    assert.are.equal("20150830T123601Z", two.headers["X-Amz-Date"])
+    assert.are.equal("one.example.com", three.headers.Host)
+    assert.are.equal("20150830T123600Z", three.headers["X-Amz-Date"])
+  end)
+
+  it("drops every value of a replaced header given as a list, and keeps the other lists", function()
+    local r = req{ headers = { ["x-amz-date"] = { "old", "older" }, ["X-Multi"] = { "a", "b" }, Authorization = "x" } }
+    local signed, d = sigv4.sign(r, creds(), opts())
+    assert.are.equal("20150830T123600Z", signed.headers["X-Amz-Date"])
+    assert.is_nil(signed.headers["x-amz-date"])
+    assert.are.same({ "a", "b" }, signed.headers["X-Multi"])
+    assert.are.same({ "old", "older" }, r.headers["x-amz-date"])
+    assert.is_falsy(d.canonical_request:find("old", 1, true))
+    local n = 0
+    for k in pairs(signed.headers) do if k:lower() == "authorization" then n = n + 1 end end
+    assert.are.equal(1, n)
+  end)
+
   it("re-signing a signed request replaces the old signature headers", function()
     local first = sigv4.sign(req(), creds(), opts())
     local again, d = sigv4.sign(first, creds(), opts{ time = T + 3600 })
