@@ -50,9 +50,33 @@ static void test_oom(void) {
   laws_buf_free(&b);
 }
 
+static void test_mapped(void) {
+  laws_buf b = {0};
+  char chunk[4096];
+  size_t i, bad = 0;
+  for (i = 0; i < 1024; i++) {   /* 4 MiB: crosses LAWS_BUF_MAPPED and grows past it twice */
+    memset(chunk, (int)(i & 0xff), sizeof chunk);
+    laws_buf_add(&b, chunk, sizeof chunk);
+  }
+  TAP_OK(!b.oom && b.len == 4096u * 1024, "4 MiB in 4 KiB appends");
+#ifdef __linux__
+  TAP_OK(b.mapped && b.cap >= LAWS_BUF_MAPPED, "a block of LAWS_BUF_MAPPED bytes or more is a mapping");
+#else
+  TAP_OK(!b.mapped, "no mappings without mremap");
+#endif
+  for (i = 0; i < b.len; i++) if ((unsigned char)b.p[i] != ((i / 4096) & 0xff)) bad++;
+  TAP_OK(bad == 0 && b.p[b.len] == '\0', "content kept across mapped growths (%zu bad bytes)", bad);
+  laws_buf_clear(&b);
+  laws_buf_adds(&b, "reused");
+  TAP_STREQ(b.p, "reused", "a cleared mapped buffer is reused");
+  laws_buf_free(&b);
+  TAP_OK(b.p == NULL && b.cap == 0 && !b.mapped, "free unmaps and resets");
+}
+
 int main(void) {
   test_growth();
   test_appends();
   test_oom();
+  test_mapped();
   return TAP_DONE();
 }
