@@ -43,10 +43,8 @@ end
 
 --- Decode a JSON object body; nil when it is not one. The text is never put in an error.
 function M.json(text)
-  local ok, cjson = pcall(require, "cjson.safe")
-  if not ok then cjson = require "cjson" end
-  local ok2, v = pcall(cjson.decode, text or "")
-  if ok2 and type(v) == "table" then return v end
+  local v = require("laws.json").decode(text or "")
+  if type(v) == "table" then return v end
   return nil
 end
 
