@@ -62,14 +62,15 @@ describe("laws.retry inside laws.async tasks", function()
     srv.lag{ fixed = 0 }
     srv.clear_faults()
     srv.fault{ kind = "error", op = "ListDomains", status = 503 }
-    -- a seed whose first backoff (base 5 s, full jitter) is long enough to cancel in
+    -- a seed whose first backoff (base 5 s, full jitter; stretched under valgrind) is long
+    -- enough to cancel in
     local seed
     for s = 1, 100 do
-      local d = core.backoff_new{ kind = "exponential", base = 5, cap = 20, jitter = "full", seed = s }:next(1, 0)
-      if d > 2 then seed = s; break end
+      local d = core.backoff_new{ kind = "exponential", base = 5 * scale, cap = 20 * scale, jitter = "full", seed = s }:next(1, 0)
+      if d > 2 * scale then seed = s; break end
     end
     local c = laws.client("connectcases", { region = "us-east-1", endpoint = srv.url, credentials = srv.credentials,
-                                            retry = { base = 5, seed = seed, max_attempts = 3 } })
+                                            retry = { base = 5 * scale, cap = 20 * scale, seed = seed, max_attempts = 3 } })
     local before = srv.stats().faults.error or 0
     local task, retried
     local t0 = core.monotonic()
@@ -87,6 +88,6 @@ describe("laws.retry inside laws.async tasks", function()
     assert.equal("cancelled", err and tostring(err.code):lower(), tostring(err))
     assert.is_true(retried, "the call never reached its backoff")
     assert.equal(1, (srv.stats().faults.error or 0) - before, "attempts made after the cancel")
-    assert.is_true(wall < 2, ("the run waited %.1f s: the backoff went on after the cancel"):format(wall))
+    assert.is_true(wall < 2 * scale, ("the run waited %.1f s: the backoff went on after the cancel"):format(wall))
   end)
 end)
