@@ -11,35 +11,33 @@
 /* Moves b to a block of cap bytes; 0, or -1 (b unchanged) when out of memory. */
 static int move_to(laws_buf *b, size_t cap) {
   char *p;
+  int mapped = 0;
 #ifdef HAVE_MREMAP
-  if (cap >= LAWS_BUF_MAPPED) {
-    if (b->mapped) {
-      p = mremap(b->p, b->cap, cap, MREMAP_MAYMOVE);
-      if (p == MAP_FAILED) return -1;
-    } else {
-      p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED) return -1;
-      if (b->p) {
-        memcpy(p, b->p, b->len);
-        OPENSSL_cleanse(b->p, b->cap);
-        free(b->p);
-      }
-    }
+  if (cap >= LAWS_BUF_MAPPED && b->mapped) {   /* the pages move: nothing to copy or wipe */
+    p = mremap(b->p, b->cap, cap, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return -1;
     b->p = p;
     b->cap = cap;
-    b->mapped = 1;
     return 0;
   }
+  if (cap >= LAWS_BUF_MAPPED) {
+    p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    mapped = 1;
+  } else
 #endif
-  p = malloc(cap);  /* no realloc: the old block is wiped before it is freed */
-  if (p == NULL) return -1;
-  if (b->p) {
+  {
+    p = malloc(cap);  /* no realloc: the old heap block is wiped before it is freed */
+    if (p == NULL) return -1;
+  }
+  if (b->p) {         /* a heap block here: a mapping only ever grows by mremap above */
     memcpy(p, b->p, b->len);
     OPENSSL_cleanse(b->p, b->cap);
     free(b->p);
   }
   b->p = p;
   b->cap = cap;
+  b->mapped = mapped;
   return 0;
 }
 
