@@ -22,9 +22,10 @@ local PROTOCOLS = {
 
 local CLIENT_OPTS = { region = 1, endpoint = 1, credentials = 1, profile = 1, retry = 1, timeout = 1,
                       connect_timeout = 1, model = 1, service = 1, use_fips = 1, use_dualstack = 1,
-                      on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1 }
-local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1 }
-local TIMEOUT_OPTS = { "timeout", "connect_timeout" }
+                      on_retry = 1, user_agent = 1, max_in_flight = 1, config_file = 1, credentials_file = 1,
+                      max_body = 1 }
+local CALL_OPTS = { retry = 1, timeout = 1, connect_timeout = 1, on_retry = 1, max_body = 1 }
+local TIMEOUT_OPTS = { "timeout", "connect_timeout", "max_body" }
 -- calls without options share this table: none made per call (bench/25-client.sh)
 local NO_OPTS = setmetatable({}, { __newindex = function() error("laws.client: internal: shared empty table written", 2) end })
 
@@ -60,7 +61,7 @@ end
 
 -- Fields a client may leave nil (read on every call: answered here without a pattern match;
 -- bench/25-client.sh).
-local OPTIONAL_FIELDS = { timeout = true, connect_timeout = true, on_retry = true, max_in_flight = true,
+local OPTIONAL_FIELDS = { timeout = true, connect_timeout = true, max_body = true, on_retry = true, max_in_flight = true,
                           session = true, request_opts = true }
 
 meta = {
@@ -108,7 +109,7 @@ function M.new(service, opts)
   if not region then error("laws.client: no region (set opts.region, AWS_REGION or AWS_DEFAULT_REGION)", 2) end
   local url, uerr = endpoints.resolve(m.meta, region, opts)
   if not url then error("laws.client: " .. uerr, 2) end
-  for _, k in ipairs{ "timeout", "connect_timeout", "max_in_flight" } do
+  for _, k in ipairs{ "timeout", "connect_timeout", "max_in_flight", "max_body" } do
     if opts[k] ~= nil and type(opts[k]) ~= "number" then error("laws.client: " .. k .. " must be a number", 2) end
     -- checked here, not at the first call: laws.http would raise on every call instead
     if opts[k] ~= nil and not (opts[k] >= 0 and opts[k] < math.huge) then
@@ -122,7 +123,8 @@ function M.new(service, opts)
     region = region, endpoint = url, signing_name = m.meta.signingName or m.meta.endpointPrefix,
     credentials = require("laws.credentials").resolve(opts),
     strategy = aws_retry.new(retry_opts(opts), opts),
-    timeout = opts.timeout, connect_timeout = opts.connect_timeout, on_retry = opts.on_retry,
+    timeout = opts.timeout, connect_timeout = opts.connect_timeout, max_body = opts.max_body,
+    on_retry = opts.on_retry,
     max_in_flight = opts.max_in_flight,  -- laws.async: transfers of this client in flight at once
     user_agent = opts.user_agent or ("laws/0.1 " .. _VERSION:gsub(" ", "/")),
     clock_offset = 0, sign_opts = {},
@@ -231,7 +233,7 @@ local function signed_request(self, req, creds)
     signed = { method = req.method, url = req.url, headers = headers, body = req.body }
   end
   -- `signed` is a table of our own (built above or by the signer): it is the request sent
-  signed.timeout, signed.connect_timeout = req.timeout, req.connect_timeout
+  signed.timeout, signed.connect_timeout, signed.max_body = req.timeout, req.connect_timeout, req.max_body
   return signed
 end
 
@@ -343,6 +345,7 @@ function Client:call(opname, params, call_opts)
   req.path, req.query = nil, nil
   req.timeout = call_opts.timeout or rawget(self, "timeout")
   req.connect_timeout = call_opts.connect_timeout or rawget(self, "connect_timeout")
+  req.max_body = call_opts.max_body or rawget(self, "max_body")
 
   local per_call = nil  -- nil: the strategy's own settings
   if call_opts.retry or call_opts.on_retry then
